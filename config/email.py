@@ -1,0 +1,49 @@
+"""Turns EMAIL_URL into Django email settings, so that one variable picks how email leaves the shop.
+
+Schemes: ``smtp://user:pass@host:port`` (``smtp+tls://`` for STARTTLS, ``smtps://`` for implicit TLS),
+``file://<directory>`` (one ``.eml`` file per message; relative paths are under the project),
+``console://``, ``locmem://`` and ``anymail://<esp>`` (any django-anymail provider such as ``mailgun``,
+``postmark``, ``sendgrid``; its credentials go in the ``ANYMAIL`` JSON variable).
+"""
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def email_settings_from_url(url: str) -> dict[str, Any]:
+    """Return the EMAIL_* settings for ``url``; raise ImproperlyConfigured for an unknown scheme."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    query = parse_qs(parts.query)
+    if scheme in {"smtp", "smtp+tls", "smtps", "smtp+ssl"}:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if scheme in {"smtps", "smtp+ssl"} else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": scheme == "smtp+tls",
+            "EMAIL_USE_SSL": scheme in {"smtps", "smtp+ssl"},
+            "EMAIL_TIMEOUT": int(query.get("timeout", ["10"])[0]),
+        }
+    if scheme == "file":
+        raw = unquote(parts.netloc + parts.path)
+        path = Path(raw) if raw.startswith("/") else PROJECT_DIR / raw
+        return {"EMAIL_BACKEND": "config.mail.EmlFileBackend", "EMAIL_FILE_PATH": str(path)}
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "locmem":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if scheme == "anymail":
+        esp = parts.netloc or parts.path.strip("/")
+        if not esp.isidentifier():
+            raise ImproperlyConfigured(f"EMAIL_URL {url!r}: name an anymail provider, e.g. anymail://mailgun")
+        return {"EMAIL_BACKEND": f"anymail.backends.{esp}.EmailBackend"}
+    raise ImproperlyConfigured(
+        f"EMAIL_URL {url!r} has an unknown scheme; use smtp://, smtps://, file://, console:// or anymail://"
+    )

@@ -1,0 +1,13 @@
+"""Settings for the test suite: fast password hashing, no outgoing email, quiet logs."""
+
+from config.settings.base import *
+
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-test-key")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = VAR_DIR / "test-media"
+# Each test process keeps its own cache; tests that need a shared Redis say so.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks run inline unless a test starts a real worker (tests/workers.py).
+CELERY_TASK_ALWAYS_EAGER = True
+LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from shop import views
+
+app_name = "shop"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("s/<slug:merchant_slug>/", views.storefront, name="storefront"),
+]
