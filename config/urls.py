@@ -9,6 +9,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shop.urls")),
+    path("", include("vouchers.urls")),
+    path("", include("delivery.urls")),
+    path("payments/", include("payments.urls")),
+    path("", include("redemption.urls")),
 ]
 
 if settings.DEBUG:

@@ -165,3 +165,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Stripe. Without STRIPE_SECRET_KEY, checkout goes to the local demo payment page (see payments/).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_demo_local_only")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
