@@ -208,6 +208,7 @@ def voucher_redeem(
     reference: str = "",
     idempotency_key: str | None = None,
     reserved: int = 0,
+    now: datetime | None = None,
 ) -> VoucherTransaction:
     """Take ``amount`` (minor units, or items) from the voucher; partial and repeated redemption are fine.
 
@@ -223,7 +224,7 @@ def voucher_redeem(
         return earlier
     if currency is not None and voucher.kind == VoucherKind.MONETARY and currency.upper() != voucher.currency:
         raise CurrencyMismatch(voucher_currency=voucher.currency, currency=currency)
-    reason = not_redeemable_reason(voucher, location_id=location_id)
+    reason = not_redeemable_reason(voucher, location_id=location_id, now=now)
     if reason:
         raise NotRedeemable(reason)
     available = voucher.balance - reserved
@@ -264,6 +265,9 @@ def voucher_reverse(
         raise AlreadyReversed(transaction_id=transaction_id)
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
         raise InvalidTransition(f"The voucher is {voucher.status}; its value cannot be restored.")
+    if voucher.balance - redemption.amount > voucher.initial_value:
+        # A manual correction already gave the value back; restoring it twice would break the balance ceiling.
+        raise InvalidTransition("The value of this redemption has already been restored by a correction.")
     status = VoucherStatus.ACTIVE if voucher.status == VoucherStatus.SPENT else None
     return _record(
         voucher,
@@ -369,14 +373,20 @@ def voucher_expire(*, voucher_id: int, now: datetime | None = None) -> VoucherTr
 
 
 def vouchers_expire_due(*, now: datetime | None = None, batch_size: int = 500) -> int:
-    """Expire every active voucher whose date has passed; each in its own transaction. Returns how many."""
+    """Expire every active voucher whose date has passed, each in its own transaction, so a crash keeps what was
+    done and the next run goes on. Safe to run any number of times. Returns how many it expired."""
     now = now or timezone.now()
-    due = Voucher.objects.filter(status=VoucherStatus.ACTIVE, expires_at__lte=now).values_list("pk", flat=True)
+    due = Voucher.objects.filter(status=VoucherStatus.ACTIVE, expires_at__lte=now).order_by("pk")
     expired = 0
-    for voucher_id in list(due[:batch_size]):
-        if voucher_expire(voucher_id=voucher_id, now=now) is not None:
-            expired += 1
-    return expired
+    last_id = 0
+    while True:
+        batch = list(due.filter(pk__gt=last_id).values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return expired
+        for voucher_id in batch:
+            if voucher_expire(voucher_id=voucher_id, now=now) is not None:
+                expired += 1
+        last_id = batch[-1]
 
 
 @transaction.atomic
@@ -433,37 +443,34 @@ def voucher_freeze(*, voucher_id: int, reason: str, actor: Actor = SYSTEM) -> Vo
 
 @transaction.atomic
 def voucher_unfreeze(*, voucher_id: int, reason: str, actor: Actor = SYSTEM) -> VoucherTransaction | None:
-    """Let a frozen voucher be used again. None if it is not frozen."""
+    """Let a frozen voucher be used again (spent if a correction took its value meanwhile). None if it is not
+    frozen."""
     voucher = _lock(voucher_id)
     if voucher.status != VoucherStatus.FROZEN:
         return None
-    return _record(
-        voucher, kind=TransactionKind.UNFREEZE, amount=0, actor=actor, status=VoucherStatus.ACTIVE, reference=reason
-    )
+    status = VoucherStatus.ACTIVE if voucher.balance > 0 else VoucherStatus.SPENT
+    return _record(voucher, kind=TransactionKind.UNFREEZE, amount=0, actor=actor, status=status, reference=reason)
 
 
 @transaction.atomic
 def voucher_extend(
-    *, voucher_id: int, expires_at: datetime | None, reason: str, actor: Actor = SYSTEM
+    *, voucher_id: int, expires_at: datetime | None, reason: str, actor: Actor = SYSTEM, now: datetime | None = None
 ) -> VoucherTransaction | None:
     """Move the expiry date (None: never expires). An expired voucher gets back, as an ``adjust`` row, the value
     its expiry took. Raises InvalidTransition for a void voucher or a date in the past."""
+    now = now or timezone.now()
     voucher = _lock(voucher_id)
     if voucher.status == VoucherStatus.VOID:
         raise InvalidTransition("A void voucher cannot be extended.")
-    if expires_at is not None and expires_at <= timezone.now():
+    if expires_at is not None and expires_at <= now:
         raise InvalidTransition("Choose an expiry date in the future.")
     voucher.expires_at = expires_at
     if voucher.status != VoucherStatus.EXPIRED:
         voucher.save(update_fields=["expires_at", "updated_at"])
         return None
-    taken = -sum(voucher.transactions.filter(kind=TransactionKind.EXPIRE).values_list("amount", flat=True))
-    restored = sum(
-        voucher.transactions.filter(kind=TransactionKind.ADJUST, reference__startswith="extended:").values_list(
-            "amount", flat=True
-        )
-    )
-    amount = taken - restored
+    # Nothing moves value on an expired voucher, so its latest expire row holds exactly what the expiry took.
+    expiry = voucher.transactions.filter(kind=TransactionKind.EXPIRE).order_by("-pk").first()
+    amount = -expiry.amount if expiry is not None else 0
     if amount <= 0:
         voucher.status = VoucherStatus.SPENT if voucher.balance == 0 else VoucherStatus.ACTIVE
         voucher.save(update_fields=["expires_at", "status", "updated_at"])
