@@ -3,13 +3,19 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import Location, Merchant, StaffMembership
-from shop.services import staff_add
+from shop.errors import ShopError
+from shop.models import Location, Merchant, Order, OrderLine, OrderStatusChange, StaffMembership, VoucherProduct
+from shop.services import order_cancel, staff_add
 from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
+from vouchers.money import format_money
 
 admin.site.site_header = _("Voucher Shop")
 admin.site.site_title = _("Voucher Shop admin")
@@ -29,13 +35,35 @@ class MerchantAdmin(MerchantScopedAdmin):
             {"fields": ("contact_email", "phone", "website", "address", "country", "legal_name", "vat_id", "terms")},
         ),
         (_("Branding"), {"fields": ("logo", "primary_colour", "accent_colour", "code_format")}),
+        (_("Payments"), {"fields": ("stripe_account",)}),
+        (_("Shop link for your website"), {"fields": ("shop_link", "embed_snippet")}),
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        # The address and currency are contracts with customers and other systems: platform staff change them.
+        # The address and currency are contracts with customers and other systems: platform staff change them;
+        # so is the account payments go to.
         if obj is not None and not request.user.is_superuser:
-            return ("slug", "currency", "is_active")
-        return ()
+            return ("slug", "currency", "is_active", "stripe_account", "shop_link", "embed_snippet")
+        return ("shop_link", "embed_snippet")
+
+    @admin.display(description=_("shop link"))
+    def shop_link(self, obj: Merchant) -> str:
+        if obj.pk is None:
+            return "–"
+        url = settings.BASE_URL + reverse("shop:storefront", args=[obj.slug])
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description=_("'Buy a voucher' button"))
+    def embed_snippet(self, obj: Merchant) -> str:
+        if obj.pk is None:
+            return "–"
+        return format_html(
+            '<textarea readonly rows="4" cols="80" aria-label="{}" onclick="this.select()">{}</textarea>'
+            '<p class="help">{}</p>',
+            _("HTML to copy"),
+            merchant_embed_snippet(obj),
+            _("Paste this HTML into your website where the button should appear."),
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return request.user.is_superuser
@@ -112,3 +140,133 @@ class StaffMembershipAdmin(MerchantScopedAdmin):
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if change:
             super().save_related(request, form, formsets, change)
+
+
+def merchant_embed_snippet(merchant: Merchant) -> str:
+    """The HTML of a 'Buy a voucher' button linking to the merchant's storefront, styled inline so it works on
+    any website without our stylesheet."""
+    url = settings.BASE_URL + reverse("shop:storefront", args=[merchant.slug])
+    return str(
+        format_html(
+            '<a href="{}" target="_blank" rel="noopener" style="display:inline-block;padding:.7em 1.2em;'
+            "background:{};color:#fff;border-radius:.4em;font:600 1rem system-ui,sans-serif;"
+            'text-decoration:none">{}</a>',
+            url,
+            merchant.primary_colour,
+            _("Buy a voucher"),
+        )
+    )
+
+
+def _money(amount: int | None, currency: str) -> str:
+    return "" if amount is None else format_money(amount, currency)
+
+
+@admin.register(VoucherProduct)
+class VoucherProductAdmin(MerchantScopedAdmin):
+    list_display = ("name", "merchant", "kind", "offer", "is_active", "sort_order")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name",)
+    ordering = ("merchant", "sort_order", "name")
+    fieldsets = (
+        (None, {"fields": ("merchant", "name", "description", "image", "kind", "is_active", "sort_order")}),
+        (_("Value vouchers"), {"fields": ("fixed_amounts", "custom_amount_min", "custom_amount_max")}),
+        (_("Item vouchers"), {"fields": ("item_label", "item_quantity", "item_price")}),
+        (_("Validity and terms"), {"fields": ("validity_months", "valid_until", "is_promotional", "terms")}),
+    )
+
+    @admin.display(description=_("offer"))
+    def offer(self, obj: VoucherProduct) -> str:
+        currency = obj.merchant.currency
+        if obj.kind == "item":
+            return f"{obj.item_quantity} × {obj.item_label}, {_money(obj.item_price, currency)}"
+        parts = [_money(a, currency) for a in obj.fixed_amounts or []]
+        if obj.custom_amount_min is not None:
+            parts.append(f"{_money(obj.custom_amount_min, currency)}–{_money(obj.custom_amount_max, currency)}")
+        return ", ".join(parts)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = ("product", "quantity", "unit_amount", "voucher_value", "recipient_name", "recipient_email", "send_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderStatusChangeInline(admin.TabularInline):
+    model = OrderStatusChange
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_status", "to_status", "cause")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(MerchantScopedAdmin):
+    """Orders are read-only here: their status moves only through the services (payments, refunds, actions)."""
+
+    list_display = ("pk", "created_at", "merchant", "buyer_email", "total_shown", "status", "needs_attention")
+    list_filter = ("status", "needs_attention")
+    search_fields = ("buyer_email", "buyer_name", "public_token")
+    date_hierarchy = "created_at"
+    inlines = (OrderLineInline, OrderStatusChangeInline)
+    actions = ("cancel_orders",)
+    fields = (
+        "merchant",
+        "status",
+        "total_shown",
+        "refunded_shown",
+        "buyer_name",
+        "buyer_email",
+        "locale",
+        "needs_attention",
+        "attention_reason",
+        "created_at",
+        "paid_at",
+        "fulfilled_at",
+        "order_page",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Viewing goes through has_view_permission; nothing on an order is edited by hand.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj: Order) -> str:
+        return _money(obj.total, obj.currency)
+
+    @admin.display(description=_("refunded"))
+    def refunded_shown(self, obj: Order) -> str:
+        return _money(obj.amount_refunded, obj.currency)
+
+    @admin.display(description=_("order page"))
+    def order_page(self, obj: Order) -> str:
+        url = reverse("shop:order", args=[obj.public_token])
+        return format_html('<a href="{}">{}</a>', url, _("open"))
+
+    @admin.action(description=_("Cancel selected pending orders"))
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        if not self._allowed(request, self.change_roles, None):
+            return
+        cancelled = 0
+        for order_id in queryset.values_list("pk", flat=True):
+            try:
+                order_cancel(order_id=order_id, cause=f"cancelled in the admin by {request.user}")
+                cancelled += 1
+            except ShopError as error:
+                self.message_user(request, f"#{order_id}: {error.message}", level=messages.WARNING)
+        self.message_user(request, _("%(count)d order(s) cancelled.") % {"count": cancelled})

@@ -20,3 +20,29 @@ class UnknownLocation(ShopError):
 
 class UnknownMerchant(ShopError):
     code = "unknown_merchant"
+
+
+class UnknownProduct(ShopError):
+    """The product does not exist, is not on sale, or belongs to another merchant."""
+
+    code = "unknown_product"
+
+
+class InvalidOrderInput(ShopError):
+    """A value of a new order is not acceptable; ``field`` names the form field it belongs to."""
+
+    code = "invalid_order_input"
+
+    def __init__(self, message: str, *, field: str, **details: object) -> None:
+        super().__init__(message, field=field, **details)
+        self.field = field
+
+
+class OrderNotFound(ShopError):
+    code = "order_not_found"
+
+
+class InvalidOrderTransition(ShopError):
+    """The order's status does not allow this change (e.g. refunding an unpaid order)."""
+
+    code = "invalid_order_transition"

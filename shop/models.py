@@ -63,6 +63,14 @@ class Merchant(models.Model):
     code_format = models.CharField(
         _("voucher code format"), max_length=20, choices=CodeFormat.choices, default=CodeFormat.ALPHANUMERIC
     )
+    # Stripe Connect: payments go to the merchant's own Stripe account when set, else to the platform's.
+    stripe_account = models.CharField(
+        _("Stripe account"),
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text=_("Connected account id (acct_...). Leave empty to be paid through the platform account."),
+    )
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -1,9 +1,18 @@
-"""Public pages of the shop: the home page and a merchant's storefront."""
+"""Public pages of the shop: the home page, a merchant's storefront with its order form, and the order page."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import get_language
 
+from shop import selectors
+from shop.errors import InvalidOrderInput, UnknownProduct
+from shop.forms import OrderForm
 from shop.models import Merchant
+from shop.services import order_create
+
+# The order page reloads itself this often (seconds) until the order is settled.
+ORDER_REFRESH_SECONDS = 3
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -13,4 +22,51 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def storefront(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     merchant = get_object_or_404(Merchant, slug=merchant_slug, is_active=True)
-    return render(request, "shop/storefront.html", {"merchant": merchant})
+    locale = (get_language() or "en")[:2]
+    form = OrderForm(request.POST if request.method == "POST" else None, merchant=merchant, locale=locale)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        other = data["send_to_other"]
+        try:
+            order = order_create(
+                merchant_id=merchant.pk,
+                product_id=data["product"].pk,
+                amount=form.amount_minor,
+                quantity=data["quantity"],
+                buyer_name=data["buyer_name"],
+                buyer_email=data["buyer_email"],
+                recipient_name=data["recipient_name"] if other else "",
+                recipient_email=data["recipient_email"] if other else "",
+                message=data["message"],
+                send_date=data["send_date"],
+                locale=data["language"],
+            )
+        except UnknownProduct:
+            form.add_error("product", form.fields["product"].error_messages["invalid_choice"])
+        except InvalidOrderInput as error:
+            # The form checks the same rules; this catches a product changed between the two.
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            # Payment is another app's page: the shop hands over by URL, never by import.
+            return HttpResponseRedirect(reverse("payments:checkout", args=[order.public_token]), status=303)
+    status = 400 if form.is_bound else 200
+    products = selectors.storefront_products(merchant=merchant)
+    return render(
+        request, "shop/storefront.html", {"merchant": merchant, "form": form, "products": products}, status=status
+    )
+
+
+def order_page(request: HttpRequest, public_token: str) -> HttpResponse:
+    order = selectors.order_by_token(public_token=public_token)
+    if order is None:
+        return render(request, "shop/order_missing.html", status=404)
+    settled = order.status in selectors.SETTLED_STATUSES
+    context = {
+        "order": order,
+        "merchant": order.merchant,
+        "lines": list(order.lines.all()),
+        "vouchers": selectors.order_vouchers(order=order),
+        "settled": settled,
+        "refresh_seconds": None if settled else ORDER_REFRESH_SECONDS,
+    }
+    return render(request, "shop/order.html", context)

@@ -5,7 +5,43 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from shop.models import Merchant, Role
-from shop.services import location_ensure, merchant_create, staff_add
+from shop.services import location_ensure, merchant_create, staff_add, voucher_product_ensure
+
+DEMO_PRODUCTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "Gift voucher",
+        {
+            "description": "Good for everything on our menu and in the spa.",
+            "fixed_amounts": [2500, 5000, 10000],
+            "custom_amount_min": 1000,
+            "custom_amount_max": 50000,
+            "sort_order": 1,
+        },
+    ),
+    (
+        "Massage 60 min",
+        {
+            "kind": "item",
+            "description": "One relaxing full-body massage.",
+            "item_label": "Massage 60 min",
+            "item_quantity": 1,
+            "item_price": 6900,
+            "sort_order": 2,
+        },
+    ),
+    (
+        "Coffee card",
+        {
+            "kind": "item",
+            "description": "Ten coffees of your choice.",
+            "item_label": "Coffee",
+            "item_quantity": 10,
+            "item_price": 2500,
+            "validity_months": 12,
+            "sort_order": 3,
+        },
+    ),
+)
 
 DEMO_LOGINS = (
     ("owner@demo.example", Role.OWNER, "demo-owner-pass"),
@@ -14,7 +50,7 @@ DEMO_LOGINS = (
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo merchant 'demo' with location 'main', an owner and a cashier login."
+    help = "Create (or refresh) the demo merchant 'demo' with location 'main', products, an owner and a cashier login."
 
     def handle(self, *args: Any, **options: Any) -> None:
         merchant = Merchant.objects.filter(slug="demo").first()
@@ -26,6 +62,8 @@ class Command(BaseCommand):
             merchant.terms = "Not exchangeable for cash. Partial redemption possible."
             merchant.save()
         location_ensure(merchant_id=merchant.pk, slug="main", name="Main counter")
+        for name, fields in DEMO_PRODUCTS:
+            voucher_product_ensure(merchant_id=merchant.pk, name=name, **fields)
         for email, role, password in DEMO_LOGINS:
             staff_add(merchant_id=merchant.pk, email=email, role=role, password=password)
         self.stdout.write(f"Demo merchant ready: {merchant.slug} ({merchant.name})")

@@ -1,0 +1,33 @@
+"""Domain errors of payments, each with a stable code that views turn into 4xx answers."""
+
+
+class PaymentError(Exception):
+    code = "payment_error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class SignatureInvalid(PaymentError):
+    """The webhook body is not signed with our secret, the signature is stale, or the body is not an event."""
+
+    code = "signature_invalid"
+
+
+class OrderNotPayable(PaymentError):
+    code = "order_not_payable"
+
+
+class ProviderUnavailable(PaymentError):
+    """Stripe did not answer or refused the request; the buyer may try again."""
+
+    code = "provider_unavailable"
+
+
+class PaymentNotFound(PaymentError):
+    """An event names a payment we do not know (yet): retried, since events may arrive before the session is
+    stored."""
+
+    code = "payment_not_found"

@@ -1,0 +1,480 @@
+"""Payments' verbs: start a Stripe Checkout for an order, receive Stripe's events, apply them to the order.
+
+Stripe is called over HTTP outside any database transaction (a slow answer must not hold row locks); the
+webhook only verifies, stores and enqueues, and the task applies each event once, under a lock on the stored
+event, through the shop's order services. Duplicate, late and out-of-order events change nothing a second time.
+Without STRIPE_SECRET_KEY the checkout is a local demo page that signs a real event and feeds it to the same
+webhook code.
+"""
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from payments.errors import OrderNotPayable, PaymentNotFound, ProviderUnavailable, SignatureInvalid
+from payments.models import Payment, StripeEvent
+from shop.errors import InvalidOrderTransition
+from shop.models import Order, OrderStatus
+from shop.services import (
+    order_cancel,
+    order_dispute_close,
+    order_dispute_open,
+    order_expire,
+    order_fulfil,
+    order_mark_paid,
+    order_refund,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://api.stripe.com"
+# Stripe allows 30 minutes to 24 hours; half an hour keeps abandoned orders short-lived.
+CHECKOUT_EXPIRES_AFTER = timedelta(minutes=30)
+# Orders pending longer than this are asked about at Stripe by the sweeper.
+RECONCILE_AFTER = timedelta(minutes=5)
+# Orders that never reached a checkout are closed after this long.
+ABANDONED_AFTER = timedelta(hours=2)
+RECENT_EVENTS = timedelta(days=3)
+HANDLED_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+)
+
+
+def demo_mode() -> bool:
+    """True when no Stripe key is configured: checkout is the local demo page."""
+    return not settings.STRIPE_SECRET_KEY
+
+
+def stripe_configure() -> None:
+    """Point the stripe library at our settings (tests point it at a local fake server)."""
+    stripe.api_key = settings.STRIPE_SECRET_KEY or None
+    stripe.api_base = settings.STRIPE_API_BASE or DEFAULT_API_BASE
+    stripe.enable_telemetry = False
+    stripe.max_network_retries = 2
+
+
+def _absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checkout
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _session_params(order: Order) -> dict[str, Any]:
+    line_items = [
+        {
+            "price_data": {
+                "currency": order.currency.lower(),
+                "unit_amount": line.unit_amount,
+                "product_data": {"name": line.product.name},
+            },
+            "quantity": line.quantity,
+        }
+        for line in order.lines.select_related("product")
+    ]
+    expires_at = timezone.now() + CHECKOUT_EXPIRES_AFTER
+    return {
+        "mode": "payment",
+        "line_items": line_items,
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk), "merchant": order.merchant.slug},
+        "payment_intent_data": {"metadata": {"order_id": str(order.pk)}},
+        "customer_email": order.buyer_email,
+        "success_url": _absolute(reverse("shop:order", args=[order.public_token])),
+        "cancel_url": _absolute(reverse("shop:storefront", args=[order.merchant.slug])),
+        "expires_at": int(expires_at.timestamp()),
+        "locale": order.locale if order.locale in ("de", "en") else "auto",
+    }
+
+
+def checkout_start(*, order_id: int) -> str:
+    """Return the URL where the buyer pays order ``order_id``, creating its Checkout Session once.
+
+    Calls Stripe outside any transaction, with an idempotency key derived from the order, so a repeated or
+    concurrent call gets the same session. Raises OrderNotPayable (unknown order, not pending, checkout closed)
+    and ProviderUnavailable (Stripe failed).
+    """
+    order = Order.objects.select_related("merchant").filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.PENDING:
+        raise OrderNotPayable("This order cannot be paid (any more).", order_id=order_id)
+    existing = Payment.objects.filter(order=order).first()
+    if existing is not None:
+        if existing.status != Payment.Status.OPEN:
+            raise OrderNotPayable("The checkout of this order is closed.", order_id=order_id)
+        return existing.checkout_url
+    if demo_mode():
+        session_id = f"cs_demo_{secrets.token_urlsafe(18)}"
+        payment, _created = Payment.objects.get_or_create(
+            order=order,
+            defaults={
+                "session_id": session_id,
+                "checkout_url": reverse("payments:demo_checkout", args=[session_id]),
+                "amount": order.total,
+                "currency": order.currency,
+                "is_demo": True,
+            },
+        )
+        return payment.checkout_url
+
+    stripe_configure()
+    account = order.merchant.stripe_account or None
+    try:
+        session = stripe.checkout.Session.create(
+            **_session_params(order),
+            idempotency_key=f"voucher-shop-checkout-{order.pk}-{order.public_token[:12]}",
+            stripe_account=account,
+        )
+    except stripe.StripeError as error:
+        logger.warning("checkout session for order %s failed: %s", order.pk, error)
+        raise ProviderUnavailable("The payment provider is not available; please try again.") from error
+    try:
+        payment, _created = Payment.objects.get_or_create(
+            order=order,
+            defaults={
+                "session_id": session.id,
+                "checkout_url": session.url or "",
+                "stripe_account": account or "",
+                "amount": session.amount_total if session.amount_total is not None else order.total,
+                "currency": (session.currency or order.currency).upper(),
+            },
+        )
+    except IntegrityError:
+        # A concurrent call stored the same session (same idempotency key) first.
+        payment = Payment.objects.get(order=order)
+    return payment.checkout_url
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Receiving events
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
+    """Verify a webhook body against ``STRIPE_WEBHOOK_SECRET`` and store its event once.
+
+    Returns (event, created); a duplicate is returned with created False and is not processed again. Raises
+    SignatureInvalid for a missing, wrong or stale signature or a body that is not an event; nothing is stored
+    then.
+    """
+    if not signature:
+        raise SignatureInvalid("No Stripe-Signature header.")
+    try:
+        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        data = json.loads(payload)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise SignatureInvalid("The Stripe signature does not match this body.") from error
+    return event_store(data=data)
+
+
+def event_store(*, data: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Store an event Stripe sent or listed (already authenticated) and enqueue its processing after commit.
+
+    Returns (event, created). Raises SignatureInvalid when ``data`` is not an event.
+    """
+    stripe_id, event_type = data.get("id"), data.get("type")
+    if not isinstance(stripe_id, str) or not isinstance(event_type, str) or not stripe_id:
+        raise SignatureInvalid("The body is not a Stripe event.")
+    existing = StripeEvent.objects.filter(stripe_id=stripe_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.create(
+                stripe_id=stripe_id,
+                type=event_type[:100],
+                account=str(data.get("account") or "")[:255],
+                payload=data,
+            )
+            transaction.on_commit(lambda: _enqueue(event.pk))
+    except IntegrityError:
+        # The same event arrived concurrently and the other request stored it first.
+        return StripeEvent.objects.get(stripe_id=stripe_id), False
+    return event, True
+
+
+def _enqueue(event_pk: int) -> None:
+    from payments.tasks import process_stripe_event  # tasks import services: break the cycle here
+
+    process_stripe_event.delay(event_pk)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Applying events
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _order_id_of_session(session: dict[str, Any]) -> int:
+    payment = Payment.objects.filter(session_id=session.get("id")).only("order_id").first()
+    if payment is not None:
+        return payment.order_id
+    reference = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_id")
+    if reference and str(reference).isdigit() and Order.objects.filter(pk=int(reference)).exists():
+        return int(reference)
+    raise PaymentNotFound(f"No order for checkout session {session.get('id')}.", session_id=session.get("id"))
+
+
+def session_apply(*, session: dict[str, Any], cause: str, payment_failed: bool = False) -> str:
+    """Bring the order of a Checkout Session to what the session says: paid (then fulfilled), expired or failed.
+
+    Runs inside the caller's transaction. Returns what happened. Raises PaymentNotFound for an unknown session.
+    """
+    order_id = _order_id_of_session(session)
+    payment = Payment.objects.select_for_update().filter(order_id=order_id).first()
+    status, payment_status = session.get("status") or "", session.get("payment_status") or ""
+    if payment is not None:
+        # Never step back: a late "expired" or "unpaid" must not overwrite a completed, paid session.
+        if payment.status == Payment.Status.OPEN and status in Payment.Status.values:
+            payment.status = status
+        if payment.payment_status != "paid" and payment_status:
+            payment.payment_status = payment_status
+        if session.get("payment_intent"):
+            payment.payment_intent_id = str(session["payment_intent"])
+        payment.save(update_fields=["status", "payment_status", "payment_intent_id", "updated_at"])
+
+    if payment_status == "paid":
+        order = order_mark_paid(
+            order_id=order_id,
+            amount=int(session.get("amount_total") or 0),
+            currency=str(session.get("currency") or ""),
+            cause=cause,
+        )
+        if order.status == OrderStatus.PAID:
+            order = order_fulfil(order_id=order_id, cause=cause)
+        return "flagged" if order.needs_attention and order.status == OrderStatus.PENDING else order.status
+    try:
+        if status == "expired":
+            order_expire(order_id=order_id, cause=cause)
+            return "expired"
+        if payment_failed:
+            order_cancel(order_id=order_id, cause=cause)
+            return "cancelled"
+    except InvalidOrderTransition as error:
+        return f"ignored: {error.message}"
+    return "awaiting payment"
+
+
+def _on_session(event: StripeEvent, obj: dict[str, Any]) -> str:
+    failed = event.type == "checkout.session.async_payment_failed"
+    return session_apply(session=obj, cause=f"{event.type} {event.stripe_id}", payment_failed=failed)
+
+
+def _order_of_payment_intent(payment_intent: object) -> int:
+    payment = Payment.objects.filter(payment_intent_id=str(payment_intent or "-")).only("order_id").first()
+    if payment is None:
+        # The session's completion may not be applied yet; the task retries.
+        raise PaymentNotFound(f"No payment with payment intent {payment_intent}.", payment_intent=payment_intent)
+    return payment.order_id
+
+
+def _on_charge_refunded(event: StripeEvent, charge: dict[str, Any]) -> str:
+    order_id = _order_of_payment_intent(charge.get("payment_intent"))
+    order = order_refund(
+        order_id=order_id,
+        amount_refunded=int(charge.get("amount_refunded") or 0),
+        cause=f"{event.type} {event.stripe_id}",
+    )
+    return f"refunded {order.amount_refunded} of {order.total}"
+
+
+def _dispute_closed_before(dispute_id: str, *, excluding: int) -> bool:
+    return (
+        StripeEvent.objects.filter(
+            type="charge.dispute.closed", processed_at__isnull=False, payload__data__object__id=dispute_id
+        )
+        .exclude(pk=excluding)
+        .exists()
+    )
+
+
+def _on_dispute_created(event: StripeEvent, dispute: dict[str, Any]) -> str:
+    if _dispute_closed_before(str(dispute.get("id")), excluding=event.pk):
+        return "ignored: the dispute is already closed"
+    order_id = _order_of_payment_intent(dispute.get("payment_intent"))
+    order_dispute_open(order_id=order_id, cause=f"{event.type} {event.stripe_id}")
+    return "disputed"
+
+
+def _on_dispute_closed(event: StripeEvent, dispute: dict[str, Any]) -> str:
+    if _dispute_closed_before(str(dispute.get("id")), excluding=event.pk):
+        return "ignored: the dispute is already closed"
+    order_id = _order_of_payment_intent(dispute.get("payment_intent"))
+    cause = f"{event.type} {event.stripe_id}"
+    # The "created" event may still be on its way: open first, so the outcome is the same in either order.
+    order_dispute_open(order_id=order_id, cause=cause)
+    won = dispute.get("status") in ("won", "warning_closed")
+    order = order_dispute_close(order_id=order_id, won=won, cause=cause)
+    return f"dispute {'won' if won else 'lost'}: {order.status}"
+
+
+HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], str]] = {
+    "checkout.session.completed": _on_session,
+    "checkout.session.async_payment_succeeded": _on_session,
+    "checkout.session.async_payment_failed": _on_session,
+    "checkout.session.expired": _on_session,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+    "charge.dispute.closed": _on_dispute_closed,
+}
+
+
+def event_handle(*, event_pk: int) -> str:
+    """Apply stored event ``event_pk`` once; unknown types are marked ignored. Returns the outcome.
+
+    The event row is locked for the whole change, so concurrent workers given the same event apply it once.
+    Raises PaymentNotFound (event arrived before its payment is known) and anything unexpected, after recording
+    the error on the event, so the task retries.
+    """
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().get(pk=event_pk)
+            if event.processed_at is not None:
+                return event.outcome
+            handler = HANDLERS.get(event.type)
+            obj = (event.payload.get("data") or {}).get("object") or {}
+            outcome = handler(event, obj) if handler else "ignored: unhandled type"
+            event.processed_at = timezone.now()
+            event.outcome = outcome[:255]
+            event.attempts += 1
+            event.error = ""
+            event.save(update_fields=["processed_at", "outcome", "attempts", "error"])
+            return event.outcome
+    except Exception as error:
+        StripeEvent.objects.filter(pk=event_pk).update(error=repr(error)[:2000])
+        raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The sweeper
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = RECONCILE_AFTER) -> dict[str, int]:
+    """Apply what webhooks missed: stored events never processed, Stripe's recent events we never received, the
+    sessions of orders pending longer than ``older_than``, paid orders without vouchers, and orders that never
+    reached a checkout. Safe to run any time, any number of times. Returns counts of what it did.
+    """
+    now = now or timezone.now()
+    before = now - older_than
+    counts = {"events_retried": 0, "events_fetched": 0, "sessions_applied": 0, "fulfilled": 0, "abandoned": 0}
+
+    for event_pk in StripeEvent.objects.filter(processed_at__isnull=True, received_at__lt=before).values_list(
+        "pk", flat=True
+    )[:500]:
+        try:
+            event_handle(event_pk=event_pk)
+            counts["events_retried"] += 1
+        except Exception:
+            logger.exception("stored Stripe event %s still fails", event_pk)
+
+    if not demo_mode():
+        stripe_configure()
+        try:
+            listed = stripe.Event.list(
+                created={"gte": int((now - RECENT_EVENTS).timestamp())}, types=list(HANDLED_TYPES), limit=100
+            )
+            for item in listed.auto_paging_iter():
+                _event, created = event_store(data=_as_dict(item))
+                counts["events_fetched"] += int(created)
+        except stripe.StripeError as error:
+            logger.warning("listing Stripe events failed: %s", error)
+
+        pending = Payment.objects.filter(
+            is_demo=False, order__status=OrderStatus.PENDING, order__created_at__lt=before
+        ).values_list("session_id", "stripe_account")
+        for session_id, account in list(pending[:500]):
+            try:
+                session = stripe.checkout.Session.retrieve(session_id, stripe_account=account or None)
+            except stripe.StripeError as error:
+                logger.warning("retrieving checkout session %s failed: %s", session_id, error)
+                continue
+            data = _as_dict(session)
+            with transaction.atomic():
+                outcome = session_apply(session=data, cause=f"reconciled from checkout session {session_id}")
+            counts["sessions_applied"] += int(outcome != "awaiting payment")
+
+    stuck = Order.objects.filter(status=OrderStatus.PAID, paid_at__lt=before).values_list("pk", flat=True)
+    for order_id in list(stuck[:500]):
+        order_fulfil(order_id=order_id, cause="sweeper: paid without vouchers")
+        counts["fulfilled"] += 1
+
+    abandoned = Order.objects.filter(
+        status=OrderStatus.PENDING, payment__isnull=True, created_at__lt=now - ABANDONED_AFTER
+    ).values_list("pk", flat=True)
+    for order_id in list(abandoned[:500]):
+        try:
+            order_expire(order_id=order_id, cause="never reached the checkout")
+            counts["abandoned"] += 1
+        except InvalidOrderTransition:
+            continue
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Demo checkout
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def demo_payment(*, session_id: str) -> Payment | None:
+    """The demo payment ``session_id``, or None (also when a real Stripe key is set: no demo then)."""
+    if not demo_mode():
+        return None
+    return Payment.objects.select_related("order__merchant").filter(session_id=session_id, is_demo=True).first()
+
+
+def demo_pay(*, session_id: str) -> Payment:
+    """Pay a demo checkout: sign a ``checkout.session.completed`` event with the webhook secret and feed it to
+    ``event_receive``, the webhook's own code, so the demo runs the real path. Paying twice sends the same event
+    id, which stops at the duplicate check. Raises OrderNotPayable for an unknown session or outside demo mode.
+    """
+    payment = demo_payment(session_id=session_id)
+    if payment is None:
+        raise OrderNotPayable("No such demo checkout.", session_id=session_id)
+    order = payment.order
+    created = int(timezone.now().timestamp())
+    session = {
+        "id": payment.session_id,
+        "object": "checkout.session",
+        "amount_total": payment.amount,
+        "currency": payment.currency.lower(),
+        "client_reference_id": str(order.pk),
+        "metadata": {"order_id": str(order.pk)},
+        "customer_email": order.buyer_email,
+        "mode": "payment",
+        "payment_intent": f"pi_demo_{payment.pk}",
+        "payment_status": "paid",
+        "status": "complete",
+    }
+    event = {
+        "id": f"evt_demo_{payment.pk}_completed",
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": created,
+        "livemode": False,
+        "type": "checkout.session.completed",
+        "data": {"object": session},
+    }
+    payload = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET)
+    event_receive(payload=payload.encode(), signature=header)
+    return payment
