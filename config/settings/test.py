@@ -9,5 +9,5 @@ MEDIA_ROOT = VAR_DIR / "test-media"
 # Each test process keeps its own cache; tests that need a shared Redis say so.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tasks run inline unless a test starts a real worker (tests/workers.py).
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]

@@ -1,0 +1,106 @@
+"""Deliveries: one row per email owed for a voucher, and the timeline of what happened to it.
+
+The row is the truth about what is owed; Celery messages only wake a worker up. ``delivery.services`` is the only
+writer of both tables.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vouchers.models import Voucher
+
+
+class Purpose(models.TextChoices):
+    RECIPIENT = "recipient", _("To the recipient")
+    BUYER_COPY = "buyer_copy", _("Copy to the buyer")
+
+
+class DeliveryStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    FAILED = "failed", _("Failed")
+
+
+# States after which nothing more is owed (unless someone asks for a resend).
+FINAL_STATUSES = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.BOUNCED)
+
+
+class Delivery(models.Model):
+    """One email of one voucher: to its recipient, or the buyer's copy."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("voucher"))
+    purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
+    to_email = models.EmailField(_("to"))
+    to_name = models.CharField(_("name"), max_length=200, blank=True)
+    buyer_name = models.CharField(_("buyer name"), max_length=200, blank=True)
+    message = models.TextField(_("personal message"), blank=True)
+    locale = models.CharField(_("language"), max_length=10, default="en")
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.SCHEDULED
+    )
+    send_at = models.DateTimeField(_("send on"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # When the row last entered "queued" or "sending": a row that stays there much longer lost its message or
+    # its worker, and the sweeper takes it back.
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    provider_message_id = models.CharField(_("message ID"), max_length=255, blank=True, db_index=True)
+    needs_attention = models.BooleanField(_("needs attention"), default=False)
+    merchant_notified_at = models.DateTimeField(_("merchant told"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        constraints = [models.UniqueConstraint(fields=["voucher", "purpose"], name="delivery_unique_purpose")]
+        indexes = [
+            models.Index(fields=["status", "send_at"], name="delivery_status_send_at"),
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_attempt"),
+            models.Index(fields=["status", "claimed_at"], name="delivery_status_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} → {self.to_email}"
+
+
+class EventKind(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    QUEUED = "queued", _("Queued")
+    REQUEUED = "requeued", _("Taken back from a lost worker")
+    SENT = "sent", _("Sent")
+    TEMPORARY_FAILURE = "temporary_failure", _("Failed, will retry")
+    PERMANENT_FAILURE = "permanent_failure", _("Failed for good")
+    RESEND = "resend", _("Resend requested")
+    DELIVERED = "delivered", _("Delivered")
+    BOUNCED = "bounced", _("Bounced")
+    COMPLAINED = "complained", _("Marked as spam")
+    MERCHANT_NOTIFIED = "merchant_notified", _("Merchant told")
+
+
+class DeliveryAttempt(models.Model):
+    """One entry in a delivery's timeline: a send attempt and its outcome, or a tracking event."""
+
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.PROTECT, related_name="attempts_log", verbose_name=_("delivery")
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
+    attempt_number = models.PositiveIntegerField(_("attempt"), null=True, blank=True)
+    to_email = models.EmailField(_("to"), blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["delivery", "created_at", "pk"]
+        verbose_name = _("delivery event")
+        verbose_name_plural = _("delivery timeline")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,17 @@
+"""Celery tasks of delivery: each takes an id (or nothing) and calls a service. The rows say what is owed."""
+
+from celery import shared_task
+
+from delivery import services
+
+
+@shared_task(name="delivery.send", acks_late=True, ignore_result=True)
+def delivery_send_task(delivery_id: int) -> None:
+    """Send one delivery if it is still owed; a duplicate or late message finds nothing to do."""
+    services.delivery_send(delivery_id)
+
+
+@shared_task(name="delivery.sweep", acks_late=True, ignore_result=True)
+def deliveries_sweep_task() -> int:
+    """Queue due deliveries and take back stuck ones (Celery beat, every minute)."""
+    return len(services.deliveries_sweep())
