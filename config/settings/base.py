@@ -140,6 +140,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "redemption-cleanup": {"task": "redemption.tasks.redemption_cleanup", "schedule": 600.0},
     # Applies what Stripe's webhooks missed: sessions of pending orders, stored events not yet processed.
     "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": 300.0},
+    "vouchers-expire-due": {"task": "vouchers.expire_due", "schedule": 900.0},
 }
 
 # Email. EMAIL_URL picks the transport: smtp://, smtps://, file://<dir>, console://, or anymail://<esp>.
