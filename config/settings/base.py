@@ -137,10 +137,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic sweepers run by `celery beat`: each entry names a task in an app's tasks.py.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "delivery-sweep": {"task": "delivery.sweep", "schedule": 60.0},
-    "redemption-cleanup": {"task": "redemption.tasks.redemption_cleanup", "schedule": 600.0},
-    # Applies what Stripe's webhooks missed: sessions of pending orders, stored events not yet processed.
-    "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": 300.0},
-    "vouchers-expire-due": {"task": "vouchers.expire_due", "schedule": 900.0},
 }
 
 # Email. EMAIL_URL picks the transport: smtp://, smtps://, file://<dir>, console://, or anymail://<esp>.
@@ -155,16 +151,12 @@ globals().update(email_settings_from_url(EMAIL_URL))
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "redemption.api_errors.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Voucher Shop API",
     "DESCRIPTION": "Validate, hold and redeem vouchers from a till, POS or partner system.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": "/api/v1/",
 }
 
 LOGGING = {
