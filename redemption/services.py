@@ -1,0 +1,400 @@
+"""Redemption's verbs: validate, hold, capture, release, redeem and reverse, for the POS page and the API alike.
+
+Every change of value is a ledger row written by ``vouchers.services``. Services here that reserve or take value
+lock the voucher row first (inside ``transaction.atomic()``), then count the live holds under that lock and pass
+them to ``voucher_redeem`` as ``reserved``, so that a hold and a redemption can never both have the same money.
+Lock order is always voucher, then hold or redemption, to avoid deadlocks.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from redemption import throttling
+from redemption.errors import (
+    HoldExpired,
+    HoldNotLive,
+    InvalidScope,
+    InvalidTtl,
+    LocationForbidden,
+    LocationNotFound,
+)
+from redemption.models import (
+    PREFIX_LENGTH,
+    ApiToken,
+    Hold,
+    HoldStatus,
+    IdempotencyRecord,
+    IdempotencyState,
+    Redemption,
+    Scope,
+    hash_token,
+    new_token,
+)
+from redemption.selectors import held_amount, hold_get, redemption_get
+from shop.models import Location
+from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
+from vouchers.models import Voucher, VoucherKind
+from vouchers.selectors import VoucherState, voucher_get_by_code, voucher_state
+from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_reverse
+
+HOLD_DEFAULT_TTL = 600
+HOLD_MAX_TTL = 3600
+IDEMPOTENCY_KEEP = timedelta(hours=48)
+IDEMPOTENCY_STALE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who acts at the counter: a cashier's POS session or an API token, always for one merchant, and bound to
+    one location when the token (or the session) says so."""
+
+    merchant_id: int
+    actor: Actor
+    bound_location_id: int | None = None
+    user_id: int | None = None
+    api_token_id: int | None = None
+    ip: str | None = None
+
+    @property
+    def throttle_identities(self) -> list[str]:
+        identities = []
+        if self.api_token_id is not None:
+            identities.append(f"token:{self.api_token_id}")
+        if self.user_id is not None:
+            identities.append(f"user:{self.user_id}")
+        if self.ip:
+            identities.append(f"ip:{self.ip}")
+        return identities
+
+    def ledger_key(self, idempotency_key: str | None) -> str | None:
+        """The caller's key as the ledger stores it: one till's key never collides with another's."""
+        if not idempotency_key:
+            return None
+        owner = f"t{self.api_token_id}" if self.api_token_id is not None else f"u{self.user_id}"
+        return f"{owner}:{idempotency_key}"[:255]
+
+
+def location_resolve(*, caller: Caller, slug: str | None) -> int | None:
+    """The id of the location where the caller acts: ``slug`` if given, else the caller's bound location.
+
+    Raises LocationForbidden for a bound caller asking for another location, LocationNotFound for a slug that is
+    not an active location of the merchant.
+    """
+    if not slug:
+        return caller.bound_location_id
+    location_id = (
+        Location.objects.filter(merchant_id=caller.merchant_id, slug=slug, is_active=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if caller.bound_location_id is not None and location_id != caller.bound_location_id:
+        raise LocationForbidden
+    if location_id is None:
+        raise LocationNotFound
+    return location_id
+
+
+def _check_row_location(caller: Caller, location_id: int | None) -> None:
+    if caller.bound_location_id is not None and location_id != caller.bound_location_id:
+        raise LocationForbidden
+
+
+def voucher_find(*, caller: Caller, code: str) -> Voucher:
+    """The merchant's voucher with ``code``, counting failed lookups against the caller.
+
+    Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for unknown,
+    malformed and other merchants' codes alike.
+    """
+    identities = caller.throttle_identities
+    throttling.check(
+        identities,
+        merchant_id=caller.merchant_id,
+        api_token_id=caller.api_token_id,
+        user_id=caller.user_id,
+        ip=caller.ip,
+    )
+    try:
+        return voucher_get_by_code(merchant_id=caller.merchant_id, code=code)
+    except VoucherNotFound:
+        throttling.record_failure(identities)
+        raise
+
+
+def voucher_validate(*, caller: Caller, code: str, location_id: int | None = None) -> VoucherState:
+    """What the counter may do with the voucher now: always answers for a voucher of this merchant.
+
+    Raises VoucherNotFound, CodeGuessingThrottled and LocationForbidden.
+    """
+    _check_row_location(caller, location_id if location_id is not None else caller.bound_location_id)
+    voucher = voucher_find(caller=caller, code=code)
+    return voucher_state(voucher, location_id=location_id, held_amount=held_amount(voucher_id=voucher.pk))
+
+
+def voucher_state_now(*, voucher_id: int, location_id: int | None = None) -> VoucherState:
+    """The validation view of a voucher after a change, read fresh from the database."""
+    voucher = Voucher.objects.select_related("merchant").get(pk=voucher_id)
+    return voucher_state(voucher, location_id=location_id, held_amount=held_amount(voucher_id=voucher_id))
+
+
+def _positive_int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise InvalidAmount(amount=value)
+    return value
+
+
+def hold_create(
+    *,
+    caller: Caller,
+    code: str,
+    amount: int,
+    ttl_seconds: int = HOLD_DEFAULT_TTL,
+    location_id: int | None = None,
+    reference: str = "",
+) -> Hold:
+    """Reserve ``amount`` of the voucher for ``ttl_seconds`` (default 10 minutes, at most 60).
+
+    Raises InvalidAmount, InvalidTtl, VoucherNotFound, CodeGuessingThrottled, LocationForbidden, NotRedeemable
+    (with ``reason``) and InsufficientBalance (the balance minus other live holds is too low).
+    """
+    _positive_int(amount)
+    if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= HOLD_MAX_TTL:
+        raise InvalidTtl
+    location_id = location_id if location_id is not None else caller.bound_location_id
+    _check_row_location(caller, location_id)
+    voucher = voucher_find(caller=caller, code=code)
+    with transaction.atomic():
+        # Lock for reading only: the ledger is not written, but no redemption may slip between the count of
+        # live holds and the new hold.
+        voucher = Voucher.objects.select_for_update().get(pk=voucher.pk)
+        now = timezone.now()
+        reason = not_redeemable_reason(voucher, location_id=location_id, now=now)
+        if reason:
+            raise NotRedeemable(reason)
+        available = voucher.balance - held_amount(voucher_id=voucher.pk, now=now)
+        if amount > available:
+            raise InsufficientBalance(available=max(available, 0))
+        return Hold.objects.create(
+            merchant_id=caller.merchant_id,
+            voucher=voucher,
+            amount=amount,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+            location_id=location_id,
+            user_id=caller.user_id,
+            api_token_id=caller.api_token_id,
+            reference=reference[:255],
+        )
+
+
+def hold_capture(
+    *,
+    caller: Caller,
+    hold_id: object,
+    amount: int | None = None,
+    reference: str | None = None,
+    idempotency_key: str | None = None,
+) -> Redemption:
+    """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed.
+
+    Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), HoldExpired, HoldNotLive (captured or
+    released before) and the errors of ``voucher_redeem``.
+    """
+    hold = hold_get(merchant_id=caller.merchant_id, hold_id=hold_id)
+    _check_row_location(caller, hold.location_id)
+    if amount is not None:
+        _positive_int(amount)
+    with transaction.atomic():
+        Voucher.objects.select_for_update().only("pk").get(pk=hold.voucher_id)
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        now = timezone.now()
+        if hold.status == HoldStatus.EXPIRED or (hold.status == HoldStatus.LIVE and hold.expires_at <= now):
+            raise HoldExpired
+        if hold.status != HoldStatus.LIVE:
+            raise HoldNotLive(status=hold.status)
+        take = hold.amount if amount is None else amount
+        if take > hold.amount:
+            raise InvalidAmount(f"At most the held {hold.amount} can be captured.", amount=take)
+        entry = voucher_redeem(
+            voucher_id=hold.voucher_id,
+            amount=take,
+            actor=caller.actor,
+            location_id=hold.location_id,
+            reference=hold.reference if reference is None else reference,
+            idempotency_key=caller.ledger_key(idempotency_key),
+            reserved=held_amount(voucher_id=hold.voucher_id, now=now, exclude_hold_id=hold.pk),
+        )
+        redemption, _created = Redemption.objects.get_or_create(
+            transaction=entry,
+            defaults={
+                "merchant_id": caller.merchant_id,
+                "voucher_id": hold.voucher_id,
+                "amount": -entry.amount,
+                "location_id": hold.location_id,
+                "user_id": caller.user_id,
+                "api_token_id": caller.api_token_id,
+                "hold": hold,
+                "reference": entry.reference,
+            },
+        )
+        hold.status = HoldStatus.CAPTURED
+        hold.closed_at = now
+        hold.save(update_fields=["status", "closed_at"])
+        return redemption
+
+
+def hold_release(*, caller: Caller, hold_id: object) -> Hold:
+    """Free a hold. Releasing a released or expired hold again changes nothing.
+
+    Raises HoldNotFound, LocationForbidden and HoldNotLive (it was captured).
+    """
+    hold = hold_get(merchant_id=caller.merchant_id, hold_id=hold_id)
+    _check_row_location(caller, hold.location_id)
+    with transaction.atomic():
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.status == HoldStatus.CAPTURED:
+            raise HoldNotLive(status=hold.status)
+        if hold.status == HoldStatus.LIVE:
+            now = timezone.now()
+            hold.status = HoldStatus.RELEASED if hold.expires_at > now else HoldStatus.EXPIRED
+            hold.closed_at = now
+            hold.save(update_fields=["status", "closed_at"])
+        return hold
+
+
+def redemption_create(
+    *,
+    caller: Caller,
+    code: str,
+    amount: int,
+    location_id: int | None = None,
+    reference: str = "",
+    currency: str | None = None,
+    idempotency_key: str | None = None,
+    unit: str | None = None,
+) -> Redemption:
+    """Redeem ``amount`` (minor units, or items) of the voucher at ``location_id``; never touches held value.
+
+    ``unit`` ("amount" or "quantity") says what the caller meant; a mismatch with the voucher's kind is refused
+    rather than taking one cent for one item. The same ``idempotency_key`` returns the first redemption. Raises
+    VoucherNotFound, CodeGuessingThrottled, LocationForbidden and the errors of ``voucher_redeem``
+    (InvalidAmount, CurrencyMismatch, NotRedeemable, InsufficientBalance, IdempotencyConflict).
+    """
+    _positive_int(amount)
+    location_id = location_id if location_id is not None else caller.bound_location_id
+    _check_row_location(caller, location_id)
+    voucher = voucher_find(caller=caller, code=code)
+    if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
+        expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"
+        raise InvalidAmount(f"This voucher is redeemed by {expected}.", field=unit)
+    with transaction.atomic():
+        # The voucher lock comes first so the count of live holds cannot change before voucher_redeem runs.
+        Voucher.objects.select_for_update().only("pk").get(pk=voucher.pk)
+        entry = voucher_redeem(
+            voucher_id=voucher.pk,
+            amount=amount,
+            actor=caller.actor,
+            currency=currency,
+            location_id=location_id,
+            reference=reference,
+            idempotency_key=caller.ledger_key(idempotency_key),
+            reserved=held_amount(voucher_id=voucher.pk),
+        )
+        redemption, _created = Redemption.objects.get_or_create(
+            transaction=entry,
+            defaults={
+                "merchant_id": caller.merchant_id,
+                "voucher_id": voucher.pk,
+                "amount": -entry.amount,
+                "location_id": location_id,
+                "user_id": caller.user_id,
+                "api_token_id": caller.api_token_id,
+                "reference": entry.reference,
+            },
+        )
+        return redemption
+
+
+def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redemption:
+    """Give back exactly what the redemption took, once.
+
+    Raises RedemptionNotFound, LocationForbidden, AlreadyReversed and InvalidTransition (the voucher was voided or
+    expired since).
+    """
+    redemption = redemption_get(merchant_id=caller.merchant_id, redemption_id=redemption_id)
+    _check_row_location(caller, redemption.location_id)
+    with transaction.atomic():
+        Voucher.objects.select_for_update().only("pk").get(pk=redemption.voucher_id)
+        redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
+        entry = voucher_reverse(
+            transaction_id=redemption.transaction_id,
+            actor=caller.actor,
+            idempotency_key=caller.ledger_key(idempotency_key),
+        )
+        if redemption.reversal_id is None:
+            redemption.reversal = entry
+            redemption.reversed_at = entry.created_at
+            redemption.save(update_fields=["reversal", "reversed_at"])
+        return redemption
+
+
+def holds_expire_due(*, batch_size: int = 1000) -> int:
+    """Record live holds past their time as expired. Their amount was free already; this only tidies up."""
+    due = list(
+        Hold.objects.filter(status=HoldStatus.LIVE, expires_at__lte=timezone.now()).values_list("pk", flat=True)[
+            :batch_size
+        ]
+    )
+    return Hold.objects.filter(pk__in=due, status=HoldStatus.LIVE).update(
+        status=HoldStatus.EXPIRED, closed_at=timezone.now()
+    )
+
+
+def idempotency_records_purge() -> int:
+    """Delete idempotency records past their keeping time (48 hours; the promise is 24), and in-flight records
+    whose request died without an answer."""
+    now = timezone.now()
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_KEEP).delete()
+    stale, _ = IdempotencyRecord.objects.filter(
+        state=IdempotencyState.IN_FLIGHT, created_at__lt=now - IDEMPOTENCY_STALE
+    ).delete()
+    return deleted + stale
+
+
+def api_token_create(
+    *,
+    merchant_id: int,
+    name: str,
+    scopes: Sequence[str] = (Scope.VOUCHERS_READ, Scope.REDEMPTIONS_WRITE),
+    location_id: int | None = None,
+    created_by_id: int | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for the merchant (optionally bound to one of its locations) and its secret, which is shown
+    this once and stored only as a hash. Raises InvalidScope and LocationNotFound."""
+    unknown = sorted(set(scopes) - set(Scope.values))
+    if unknown or not scopes:
+        raise InvalidScope(unknown=unknown)
+    if location_id is not None and not Location.objects.filter(pk=location_id, merchant_id=merchant_id).exists():
+        raise LocationNotFound
+    secret = new_token()
+    token = ApiToken.objects.create(
+        merchant_id=merchant_id,
+        location_id=location_id,
+        name=name[:100],
+        scopes=sorted(set(scopes)),
+        prefix=secret[:PREFIX_LENGTH],
+        secret_hash=hash_token(secret),
+        created_by_id=created_by_id,
+    )
+    return token, secret
+
+
+def api_token_revoke(*, merchant_id: int, token_id: int) -> ApiToken:
+    """Stop the token from working, at once and for good. Revoking it again changes nothing."""
+    token = ApiToken.objects.get(pk=token_id, merchant_id=merchant_id)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
