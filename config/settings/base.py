@@ -137,6 +137,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic sweepers run by `celery beat`: each entry names a task in an app's tasks.py.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "delivery-sweep": {"task": "delivery.sweep", "schedule": 60.0},
+    "vouchers-expire-due": {"task": "vouchers.expire_due", "schedule": 900.0},
 }
 
 # Email. EMAIL_URL picks the transport: smtp://, smtps://, file://<dir>, console://, or anymail://<esp>.
