@@ -1,3 +1,5 @@
+"""Delivery: the PDF voucher, its email, the events outbox and signed webhooks to merchants' systems."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +7,10 @@ from django.utils.translation import gettext_lazy as _
 class DeliveryConfig(AppConfig):
     name = "delivery"
     verbose_name = _("Delivery")
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+
+        from delivery.signals import on_anymail_tracking
+
+        tracking.connect(on_anymail_tracking, dispatch_uid="delivery.anymail_tracking")

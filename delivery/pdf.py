@@ -149,7 +149,7 @@ def _long_date(moment: Any, merchant: Merchant, locale: str) -> str:
 
 def _product_name(voucher: Voucher) -> str:
     if voucher.kind == VoucherKind.ITEM:
-        return voucher.item_label
+        return ""  # the value line already names the item
     line = voucher.order_line
     return line.product.name if line is not None else ""
 
@@ -172,6 +172,7 @@ def _card_context(card: VoucherCard, locale: str) -> dict[str, Any]:
         "merchant": merchant,
         "value": format_value(voucher, voucher.initial_value, locale),
         "product_name": _product_name(voucher),
+        "is_item": voucher.kind == VoucherKind.ITEM,
         "display_code": voucher.display_code,
         "url": voucher_url(voucher.public_token),
         "qr": qr_svg_data_uri(voucher_url(voucher.public_token)),

@@ -1,0 +1,218 @@
+"""Admin for deliveries: where each email stands, its timeline, and resending (to a corrected address).
+
+Staff see only their merchants' deliveries (``MerchantScopedAdmin``). ``DeliveryInline`` shows a voucher's
+deliveries on the voucher's admin page.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from delivery.errors import DeliveryError
+from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
+from delivery.services import delivery_resend
+from shop.tenancy import MerchantScopedAdmin
+
+ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
+
+
+def attention_badge(delivery: Delivery) -> str:
+    if delivery.needs_attention or (delivery.status == DeliveryStatus.BOUNCED):
+        return format_html(
+            '<span class="delivery-attention" style="background:#ba2121;color:#fff;padding:2px 6px;'
+            'border-radius:3px;font-weight:bold;">{}</span>',
+            _("Needs attention"),
+        )
+    return format_html("<span>{}</span>", delivery.get_status_display())
+
+
+def timeline_html(delivery: Delivery) -> str:
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                f"{event.created_at:%Y-%m-%d %H:%M:%S}",
+                event.get_kind_display(),
+                event.attempt_number or "",
+                event.to_email,
+                event.detail,
+            )
+            for event in delivery.attempts_log.all()
+        ),
+    )
+    return format_html('<table class="delivery-timeline"><tbody>{}</tbody></table>', rows)
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = _("needs attention")
+    parameter_name = "attention"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Needs attention"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(needs_attention=True)
+        return queryset
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "attempt_number", "to_email", "detail")
+    readonly_fields = fields
+    ordering = ("created_at", "pk")
+    verbose_name_plural = _("Timeline")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Shown only inside a parent page whose (merchant-scoped) admin already allowed the view.
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DeliveryInline(admin.TabularInline):
+    """A voucher's deliveries with their status and timeline, read-only; for the voucher admin."""
+
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("purpose", "to_email", "status_badge", "attempts", "send_at", "sent_at", "timeline")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Shown only inside a parent page whose (merchant-scoped) admin already allowed the view.
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("status"))
+    def status_badge(self, obj: Delivery) -> str:
+        return attention_badge(obj)
+
+    @admin.display(description=_("Timeline"))
+    def timeline(self, obj: Delivery) -> str:
+        return timeline_html(obj)
+
+
+class RecipientForm(forms.Form):
+    to_email = forms.EmailField(label=_("New recipient email"))
+    to_name = forms.CharField(label=_("Recipient name"), max_length=200, required=False)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(MerchantScopedAdmin):
+    merchant_path = "voucher__merchant"
+    list_display = ("voucher", "purpose", "to_email", "status_badge", "attempts", "send_at", "sent_at", "created_at")
+    list_filter = ("status", NeedsAttentionFilter, "purpose")
+    search_fields = ("to_email", "to_name", "voucher__code", "provider_message_id")
+    list_select_related = ("voucher", "voucher__merchant")
+    ordering = ("-created_at", "-pk")
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    actions = ["resend", "change_recipient_and_resend"]
+    fields = (
+        "voucher",
+        "purpose",
+        "status",
+        "to_email",
+        "to_name",
+        "buyer_name",
+        "message",
+        "locale",
+        "send_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "needs_attention",
+        "merchant_notified_at",
+        "sent_at",
+        "provider_message_id",
+        "claimed_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        # Deliveries are created by a sale (delivery_schedule), never by hand.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: Delivery) -> str:
+        return attention_badge(obj)
+
+    def _resend_all(self, request: HttpRequest, queryset: QuerySet[Delivery], **changes: str) -> int:
+        done = 0
+        in_flight = 0
+        for delivery_id in queryset.values_list("pk", flat=True):
+            try:
+                delivery_resend(delivery_id, **changes)
+            except DeliveryError as error:
+                in_flight += 1
+                self.message_user(request, str(error.message), messages.WARNING)
+                continue
+            done += 1
+        if done:
+            self.message_user(request, _("%(count)d email(s) queued again.") % {"count": done}, messages.SUCCESS)
+        return done
+
+    @admin.action(description=_("Resend the email"), permissions=["change"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        self._resend_all(request, queryset)
+
+    @admin.action(description=_("Change recipient and resend"), permissions=["change"])
+    def change_recipient_and_resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one delivery to change its recipient."), messages.ERROR)
+            return None
+        delivery = queryset.get()
+        if "apply" in request.POST:
+            form = RecipientForm(request.POST)
+            if form.is_valid():
+                done = self._resend_all(
+                    request,
+                    queryset,
+                    to_email=form.cleaned_data["to_email"],
+                    to_name=form.cleaned_data["to_name"],
+                )
+                if done:
+                    return None
+        else:
+            form = RecipientForm(initial={"to_email": delivery.to_email, "to_name": delivery.to_name})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change the recipient and resend"),
+            "opts": self.model._meta,
+            "delivery": delivery,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "delivery/admin/change_recipient.html", context)
