@@ -1,0 +1,296 @@
+"""The POS page (``/pos/``): a cashier looks up a code, redeems all or part, and reverses a mistake.
+
+Server-rendered; each view checks the login, the merchant and the location again, then calls the same services
+as the API. The session remembers one merchant and one location; nothing else is trusted from the browser.
+"""
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from redemption.errors import CodeGuessingThrottled, LocationForbidden, RedemptionNotFound
+from redemption.selectors import redemption_get, redemptions_recent
+from redemption.services import Caller, redemption_create, redemption_reverse, voucher_validate
+from shop.models import Location, Merchant
+from shop.tenancy import locations_for_user, merchants_for_user
+from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
+from vouchers.models import VoucherKind
+from vouchers.money import parse_money, to_decimal
+from vouchers.selectors import VoucherState, format_value
+from vouchers.services import Actor
+
+SESSION_MERCHANT = "pos_merchant_id"
+SESSION_LOCATION = "pos_location_id"
+
+
+@dataclass(frozen=True)
+class Counter:
+    merchant: Merchant
+    location: Location
+    caller: Caller
+
+
+class PosLoginView(LoginView):
+    template_name = "redemption/pos_login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("redemption:pos")
+
+
+def _places(request: HttpRequest) -> list[tuple[Merchant, Location]]:
+    """Every (merchant, location) where the user may work the counter."""
+    return [
+        (merchant, location)
+        for merchant in merchants_for_user(request.user)
+        for location in locations_for_user(request.user, merchant)
+    ]
+
+
+def _counter(request: HttpRequest) -> Counter | None:
+    """The counter this session works at, checked against the user's memberships on every request."""
+    merchant_id = request.session.get(SESSION_MERCHANT)
+    location_id = request.session.get(SESSION_LOCATION)
+    places = _places(request)
+    if merchant_id is None and len(places) == 1:
+        merchant_id, location_id = places[0][0].pk, places[0][1].pk
+        request.session[SESSION_MERCHANT], request.session[SESSION_LOCATION] = merchant_id, location_id
+    for merchant, location in places:
+        if merchant.pk == merchant_id and location.pk == location_id:
+            user = request.user
+            assert user.pk is not None  # login_required let only a signed-in user in
+            return Counter(
+                merchant=merchant,
+                location=location,
+                caller=Caller(
+                    merchant_id=merchant.pk,
+                    actor=Actor.staff(user.pk, getattr(user, "email", "") or user.get_username()),
+                    bound_location_id=location.pk,
+                    user_id=user.pk,
+                    ip=request.META.get("REMOTE_ADDR") or None,
+                ),
+            )
+    return None
+
+
+def _locale() -> str:
+    return (translation.get_language() or "en")[:2]
+
+
+def _amount_text(state: VoucherState) -> str:
+    """The redeemable amount as a person types it (``12.50``), to prefill the amount field."""
+    voucher = state.voucher
+    if voucher.kind == VoucherKind.ITEM:
+        return str(state.redeemable_amount)
+    value: Decimal = to_decimal(state.redeemable_amount, voucher.currency)
+    return f"{value:f}"
+
+
+def _error_text(error: VoucherError, counter: Counter, state: VoucherState | None = None) -> str:
+    """A cashier's words for a domain error."""
+    if isinstance(error, VoucherNotFound):
+        return _("No voucher with this code. Check the code and try again.")
+    if isinstance(error, CodeGuessingThrottled):
+        return _("Too many unknown codes. Wait %(seconds)s seconds, then try again.") % {"seconds": error.retry_after}
+    if isinstance(error, InsufficientBalance):
+        available = int(error.details.get("available", 0))
+        shown = format_value(state.voucher, available, _locale()) if state else str(available)
+        return _("Not enough left on the voucher: %(available)s can be redeemed.") % {"available": shown}
+    if isinstance(error, NotRedeemable):
+        reasons = {
+            "spent": _("The voucher is fully used."),
+            "expired": _("The voucher has expired."),
+            "void": _("The voucher is void."),
+            "frozen": _("The voucher is on hold. Please ask the shop."),
+            "not_yet_valid": _("The voucher is not valid yet."),
+            "wrong_location": _("The voucher is not valid at this location."),
+        }
+        return reasons.get(error.reason, _("The voucher cannot be redeemed."))
+    if error.code == "already_reversed":
+        return _("This redemption was already reversed.")
+    if isinstance(error, LocationForbidden):
+        return _("This redemption was made at another location.")
+    if error.code == "invalid_amount":
+        return _("Enter an amount greater than zero.")
+    return _("This cannot be done: %(reason)s") % {"reason": error.message}
+
+
+def _render(request: HttpRequest, counter: Counter, *, status: int = 200, **context: Any) -> HttpResponse:
+    context.setdefault("code", "")
+    context.setdefault("idempotency_key", secrets.token_urlsafe(16))
+    context["counter"] = counter
+    context["recent"] = redemptions_recent(merchant_id=counter.merchant.pk, location_id=counter.location.pk)
+    context["several_places"] = len(_places(request)) > 1
+    context["locale"] = _locale()
+    return render(request, "redemption/pos.html", context, status=status)
+
+
+def _state_context(state: VoucherState) -> dict[str, Any]:
+    voucher = state.voucher
+    return {
+        "state": state,
+        "available_text": format_value(voucher, state.redeemable_amount, _locale()),
+        "amount_text": _amount_text(state),
+        "is_item": voucher.kind == VoucherKind.ITEM,
+    }
+
+
+@login_required(login_url="redemption:pos-login")
+def pos(request: HttpRequest) -> HttpResponse:
+    counter = _counter(request)
+    if counter is None:
+        return _choose_location(request)
+    context: dict[str, Any] = {}
+    receipt_id = request.GET.get("receipt")
+    if receipt_id:
+        try:
+            redemption = redemption_get(merchant_id=counter.merchant.pk, redemption_id=receipt_id)
+        except RedemptionNotFound:
+            redemption = None
+        if redemption is not None and redemption.location_id == counter.location.pk:
+            voucher = redemption.voucher
+            context["receipt"] = {
+                "redemption": redemption,
+                "amount": format_value(voucher, redemption.amount, _locale()),
+                "balance": format_value(voucher, voucher.balance, _locale()),
+                "code": voucher.display_code,
+                "reversed": redemption.reversed_at is not None,
+            }
+    return _render(request, counter, **context)
+
+
+def _choose_location(request: HttpRequest) -> HttpResponse:
+    places = _places(request)
+    if not places:
+        return render(request, "redemption/pos_no_access.html", status=403)
+    return render(request, "redemption/pos_location.html", {"places": places})
+
+
+@login_required(login_url="redemption:pos-login")
+def pos_location(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _choose_location(request)
+    choice = request.POST.get("place", "")
+    for merchant, location in _places(request):
+        if choice == f"{merchant.pk}:{location.pk}":
+            request.session[SESSION_MERCHANT], request.session[SESSION_LOCATION] = merchant.pk, location.pk
+            return redirect("redemption:pos")
+    request.session.pop(SESSION_MERCHANT, None)
+    request.session.pop(SESSION_LOCATION, None)
+    return _choose_location(request)
+
+
+def _lookup(request: HttpRequest, counter: Counter, code: str) -> tuple[VoucherState | None, HttpResponse | None]:
+    try:
+        state = voucher_validate(caller=counter.caller, code=code, location_id=counter.location.pk)
+    except VoucherError as error:
+        status = 429 if isinstance(error, CodeGuessingThrottled) else 404
+        response = _render(request, counter, status=status, code=code, error=_error_text(error, counter))
+        if isinstance(error, CodeGuessingThrottled):
+            response["Retry-After"] = str(error.retry_after)
+        return None, response
+    return state, None
+
+
+@login_required(login_url="redemption:pos-login")
+def pos_lookup(request: HttpRequest) -> HttpResponse:
+    counter = _counter(request)
+    if counter is None:
+        return redirect("redemption:pos")
+    code = (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
+    code = code.strip()[:64]
+    if not code:
+        return _render(request, counter, error=_("Enter or scan a voucher code."))
+    state, failed = _lookup(request, counter, code)
+    if failed is not None:
+        return failed
+    assert state is not None
+    return _render(request, counter, code=state.voucher.display_code, **_state_context(state))
+
+
+@login_required(login_url="redemption:pos-login")
+@require_POST
+def pos_redeem(request: HttpRequest) -> HttpResponse:
+    counter = _counter(request)
+    if counter is None:
+        return redirect("redemption:pos")
+    code = request.POST.get("code", "").strip()[:64]
+    state, failed = _lookup(request, counter, code)
+    if failed is not None:
+        return failed
+    assert state is not None
+    voucher = state.voucher
+    amount_text = request.POST.get("amount", "").strip()[:32]
+    try:
+        amount = int(amount_text) if voucher.kind == VoucherKind.ITEM else parse_money(amount_text, voucher.currency)
+    except ValueError:
+        amount = 0
+    context = {**_state_context(state), "code": voucher.display_code}
+    if amount <= 0:
+        context["amount_text"] = amount_text
+        return _render(request, counter, status=422, amount_error=_("Enter an amount such as 12.50."), **context)
+    try:
+        redemption = redemption_create(
+            caller=counter.caller,
+            code=code,
+            amount=amount,
+            location_id=counter.location.pk,
+            reference=request.POST.get("reference", "").strip()[:255],
+            idempotency_key=request.POST.get("idempotency_key", "")[:64] or None,
+        )
+    except VoucherError as error:
+        context["amount_text"] = amount_text
+        return _render(request, counter, status=409, error=_error_text(error, counter, state), **context)
+    return redirect(f"{reverse('redemption:pos')}?receipt={redemption.pk}")
+
+
+@login_required(login_url="redemption:pos-login")
+def pos_reverse(request: HttpRequest, redemption_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST reverses."""
+    counter = _counter(request)
+    if counter is None:
+        return redirect("redemption:pos")
+    try:
+        redemption = redemption_get(merchant_id=counter.merchant.pk, redemption_id=redemption_id)
+    except RedemptionNotFound:
+        return _render(request, counter, status=404, error=_("No such redemption."))
+    if redemption.location_id != counter.location.pk:
+        return _render(request, counter, status=403, error=_("This redemption was made at another location."))
+    voucher = redemption.voucher
+    if request.method != "POST":
+        return render(
+            request,
+            "redemption/pos_reverse.html",
+            {
+                "counter": counter,
+                "redemption": redemption,
+                "amount": format_value(voucher, redemption.amount, _locale()),
+                "code": voucher.display_code,
+            },
+        )
+    try:
+        redemption_reverse(
+            caller=counter.caller,
+            redemption_id=redemption.pk,
+            idempotency_key=f"pos-reverse-{redemption.pk}",
+        )
+    except VoucherError as error:
+        return _render(request, counter, status=409, error=_error_text(error, counter))
+    return redirect(f"{reverse('redemption:pos')}?receipt={redemption.pk}")
+
+
+@require_POST
+def pos_logout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("redemption:pos-login")

@@ -1,0 +1,88 @@
+"""Code guessing: ten failed lookups a minute per token, user and IP, then 429 with Retry-After and an audit row."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from redemption.models import ThrottleEvent
+from shop.models import Role
+from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
+from tests.redemption.conftest import Api, issue, token_for
+
+pytestmark = pytest.mark.django_db
+
+UNKNOWN = "0000-0000-0000-0000"
+
+
+def test_api_throttles_after_ten_failures_and_resets_next_minute(shop):
+    voucher = issue(shop, 5000)
+    api = Api(Client(), token_for(shop))
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        answers = [api.get(f"vouchers/{UNKNOWN}").status for _ in range(10)]
+        assert answers == [404] * 10
+        blocked = api.get(f"vouchers/{voucher.code}")
+        assert blocked.status == 429
+        assert blocked.body["code"] == "throttled"
+        assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+        # Writes that take a code are throttled too, and nothing is redeemed.
+        assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1}).status == 429
+    assert ThrottleEvent.objects.count() >= 1
+    event = ThrottleEvent.objects.first()
+    assert event is not None
+    assert event.merchant == shop.merchant
+    assert event.failures == 10
+    voucher.refresh_from_db()
+    assert voucher.balance == 5000
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert api.get(f"vouchers/{voucher.code}").status == 200
+
+
+def test_one_audit_row_per_caller_and_window(shop):
+    api = Api(Client(), token_for(shop))
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        for _ in range(15):
+            api.get(f"vouchers/{UNKNOWN}")
+    identities = sorted(ThrottleEvent.objects.values_list("identity", flat=True))
+    assert len(identities) == len(set(identities))
+    assert any(identity.startswith("token:") for identity in identities)
+
+
+def test_successful_lookups_do_not_count(shop):
+    voucher = issue(shop, 5000)
+    api = Api(Client(), token_for(shop))
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert {api.get(f"vouchers/{voucher.code}").status for _ in range(30)} == {200}
+    assert not ThrottleEvent.objects.exists()
+
+
+def test_the_same_ip_is_throttled_across_tokens(shop):
+    voucher = issue(shop, 5000)
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        for _ in range(10):
+            Api(Client(), token_for(shop)).get(f"vouchers/{UNKNOWN}")
+        assert Api(Client(), token_for(shop)).get(f"vouchers/{voucher.code}").status == 429
+
+
+def test_pos_throttles_the_cashier(shop):
+    voucher = issue(shop, 5000)
+    membership = StaffMembershipFactory(merchant=shop.merchant, role=Role.CASHIER, user=UserFactory())
+    membership.locations.set([shop.front])
+    client = Client()
+    client.login(username=membership.user.username, password=TEST_PASSWORD)
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        for _ in range(10):
+            assert client.post("/pos/lookup/", {"code": UNKNOWN}).status_code == 404
+        blocked = client.post("/pos/lookup/", {"code": voucher.code})
+        assert blocked.status_code == 429
+        assert "Retry-After" in blocked.headers
+    assert ThrottleEvent.objects.filter(user=membership.user).exists()
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert client.post("/pos/lookup/", {"code": voucher.code}).status_code == 200
