@@ -230,8 +230,9 @@ def _order_id_of_session(session: dict[str, Any]) -> int:
     raise PaymentNotFound(f"No order for checkout session {session.get('id')}.", session_id=session.get("id"))
 
 
-def session_apply(*, session: dict[str, Any], cause: str, payment_failed: bool = False) -> str:
-    """Bring the order of a Checkout Session to what the session says: paid (then fulfilled), expired or failed.
+def session_apply(*, session: dict[str, Any], cause: str, event_type: str = "") -> str:
+    """Bring the order of a Checkout Session to what the session (or the event about it) says: paid (then
+    fulfilled), expired or failed. Without ``event_type`` (the sweeper) the session's own state decides.
 
     Runs inside the caller's transaction. Returns what happened. Raises PaymentNotFound for an unknown session.
     """
@@ -248,7 +249,9 @@ def session_apply(*, session: dict[str, Any], cause: str, payment_failed: bool =
             payment.payment_intent_id = str(session["payment_intent"])
         payment.save(update_fields=["status", "payment_status", "payment_intent_id", "updated_at"])
 
-    if payment_status == "paid":
+    expired = event_type == "checkout.session.expired" or (not event_type and status == "expired")
+    failed = event_type == "checkout.session.async_payment_failed"
+    if payment_status == "paid" and not (expired or failed):
         order = order_mark_paid(
             order_id=order_id,
             amount=int(session.get("amount_total") or 0),
@@ -259,10 +262,10 @@ def session_apply(*, session: dict[str, Any], cause: str, payment_failed: bool =
             order = order_fulfil(order_id=order_id, cause=cause)
         return "flagged" if order.needs_attention and order.status == OrderStatus.PENDING else order.status
     try:
-        if status == "expired":
+        if expired:
             order_expire(order_id=order_id, cause=cause)
             return "expired"
-        if payment_failed:
+        if failed:
             order_cancel(order_id=order_id, cause=cause)
             return "cancelled"
     except InvalidOrderTransition as error:
@@ -271,8 +274,7 @@ def session_apply(*, session: dict[str, Any], cause: str, payment_failed: bool =
 
 
 def _on_session(event: StripeEvent, obj: dict[str, Any]) -> str:
-    failed = event.type == "checkout.session.async_payment_failed"
-    return session_apply(session=obj, cause=f"{event.type} {event.stripe_id}", payment_failed=failed)
+    return session_apply(session=obj, cause=f"{event.type} {event.stripe_id}", event_type=event.type)
 
 
 def _order_of_payment_intent(payment_intent: object) -> int:

@@ -1,0 +1,121 @@
+"""Refunds and disputes from Stripe: unused vouchers lose their value, used ones are flagged, nothing twice."""
+
+import pytest
+
+from shop.models import OrderStatus
+from tests.payments.conftest import checkout
+from tests.shop.factories import place_order
+from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction
+from vouchers.services import voucher_redeem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def paid_order(fake_stripe, send):
+    """An order of two €50 vouchers, paid and fulfilled through the webhook; returns (order, charge)."""
+    order = place_order(quantity=2)
+    session_id = checkout(order)
+    session = fake_stripe.complete(session_id)
+    send(fake_stripe.event("checkout.session.completed", session))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    charge = {
+        "id": "ch_1",
+        "object": "charge",
+        "amount": 10000,
+        "amount_refunded": 0,
+        "currency": "eur",
+        "payment_intent": session["payment_intent"],
+        "refunded": False,
+    }
+    return order, charge
+
+
+def vouchers_of(order):
+    return list(Voucher.objects.filter(order_line__order=order).order_by("pk"))
+
+
+def test_full_refund_voids_unused_vouchers_once(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    refunded = fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 10000, "refunded": True})
+    send(refunded)
+    send(refunded)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.amount_refunded == 10000
+    assert [(v.status, v.balance) for v in vouchers_of(order)] == [(VoucherStatus.VOID, 0), (VoucherStatus.VOID, 0)]
+    assert VoucherTransaction.objects.filter(voucher__order_line__order=order, kind=TransactionKind.REFUND).count() == 2
+    assert not order.needs_attention
+
+
+def test_full_refund_flags_a_used_voucher_and_leaves_it(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    used, unused = vouchers_of(order)
+    voucher_redeem(voucher_id=used.pk, amount=1000)
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 10000, "refunded": True}))
+    order.refresh_from_db()
+    used.refresh_from_db()
+    unused.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.needs_attention
+    assert used.display_code in order.attention_reason
+    assert (used.status, used.balance) == (VoucherStatus.ACTIVE, 4000)
+    assert (unused.status, unused.balance) == (VoucherStatus.VOID, 0)
+
+
+def test_partial_refunds_take_value_off_unused_vouchers_cumulatively(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    first, second = vouchers_of(order)
+    # Stripe reports the total refunded so far: first €20, then €70 in all (and the first report again)
+    twenty = fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 2000})
+    send(twenty)
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.FULFILLED, 2000)
+    second.refresh_from_db()
+    assert second.balance == 3000
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 7000}))
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 2000}))
+    order.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.FULFILLED, 7000)
+    assert (second.status, second.balance) == (VoucherStatus.VOID, 0)
+    assert (first.status, first.balance) == (VoucherStatus.ACTIVE, 3000)
+    assert not order.needs_attention
+
+
+def test_dispute_freezes_then_won_unfreezes(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    dispute = {"id": "dp_1", "object": "dispute", "charge": "ch_1", "payment_intent": charge["payment_intent"]}
+    send(fake_stripe.event("charge.dispute.created", {**dispute, "status": "needs_response"}))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DISPUTED
+    assert {v.status for v in vouchers_of(order)} == {VoucherStatus.FROZEN}
+    send(fake_stripe.event("charge.dispute.closed", {**dispute, "status": "won"}))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    assert [(v.status, v.balance) for v in vouchers_of(order)] == [(VoucherStatus.ACTIVE, 5000)] * 2
+
+
+def test_dispute_lost_voids_the_remaining_value(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    used = vouchers_of(order)[0]
+    voucher_redeem(voucher_id=used.pk, amount=500)
+    dispute = {"id": "dp_2", "object": "dispute", "charge": "ch_1", "payment_intent": charge["payment_intent"]}
+    send(fake_stripe.event("charge.dispute.created", {**dispute, "status": "needs_response"}))
+    send(fake_stripe.event("charge.dispute.closed", {**dispute, "status": "lost"}))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert [(v.status, v.balance) for v in vouchers_of(order)] == [(VoucherStatus.VOID, 0)] * 2
+
+
+def test_dispute_events_out_of_order_end_the_same(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    dispute = {"id": "dp_3", "object": "dispute", "charge": "ch_1", "payment_intent": charge["payment_intent"]}
+    # "closed" (won) arrives before "created"
+    send(fake_stripe.event("charge.dispute.closed", {**dispute, "status": "won"}))
+    send(fake_stripe.event("charge.dispute.created", {**dispute, "status": "needs_response"}))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    assert {v.status for v in vouchers_of(order)} == {VoucherStatus.ACTIVE}
