@@ -1,0 +1,7 @@
+"""Settings for a real Celery worker started by the delivery tests: the test settings, with email leaving through
+EMAIL_URL (the test's SMTP server) instead of the in-memory outbox."""
+
+from config.email import email_settings_from_url
+from config.settings.test import *  # noqa: F403
+
+globals().update(email_settings_from_url(env.str("EMAIL_URL")))  # noqa: F405
