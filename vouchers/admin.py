@@ -186,6 +186,13 @@ class VoucherAdmin(MerchantScopedAdmin):
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # "Change" here means running the actions. The form itself is never saved: a plain save() would write back
+        # a balance read without the lock, undoing a redemption that committed in between.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

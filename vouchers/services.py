@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shop.models import CodeFormat, Merchant
 from vouchers.codes import generate_code
@@ -155,7 +156,7 @@ def voucher_issue(
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise InvalidAmount(value=value)
     if kind == VoucherKind.ITEM and not item_label:
-        raise InvalidTransition("An item voucher needs an item label.")
+        raise InvalidTransition(_("An item voucher needs an item label."))
     merchant = Merchant.objects.get(pk=merchant_id)
     if issue_key:
         existing = Voucher.objects.filter(merchant_id=merchant_id, issue_key=issue_key).first()
@@ -229,9 +230,7 @@ def voucher_redeem(
         raise NotRedeemable(reason)
     available = voucher.balance - reserved
     if amount > available:
-        raise InsufficientBalance(
-            f"Only {max(available, 0)} of the requested {amount} is available.", available=max(available, 0)
-        )
+        raise InsufficientBalance(available=max(available, 0))
     status = VoucherStatus.SPENT if voucher.balance == amount else None
     return _record(
         voucher,
@@ -264,10 +263,12 @@ def voucher_reverse(
     if VoucherTransaction.objects.filter(reverses=redemption).exists():
         raise AlreadyReversed(transaction_id=transaction_id)
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-        raise InvalidTransition(f"The voucher is {voucher.status}; its value cannot be restored.")
+        raise InvalidTransition(
+            _("The voucher is %(status)s; its value cannot be restored.") % {"status": voucher.get_status_display()}
+        )
     if voucher.balance - redemption.amount > voucher.initial_value:
         # A manual correction already gave the value back; restoring it twice would break the balance ceiling.
-        raise InvalidTransition("The value of this redemption has already been restored by a correction.")
+        raise InvalidTransition(_("The value of this redemption has already been restored by a correction."))
     status = VoucherStatus.ACTIVE if voucher.status == VoucherStatus.SPENT else None
     return _record(
         voucher,
@@ -293,7 +294,7 @@ def _take_all(
     if earlier is not None:
         return earlier
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-        raise InvalidTransition(f"The voucher is already {voucher.status}.")
+        raise InvalidTransition(_("The voucher is already %(status)s.") % {"status": voucher.get_status_display()})
     return _record(
         voucher,
         kind=kind,
@@ -338,7 +339,7 @@ def voucher_refund(
     if earlier is not None:
         return earlier
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-        raise InvalidTransition(f"The voucher is already {voucher.status}.")
+        raise InvalidTransition(_("The voucher is already %(status)s.") % {"status": voucher.get_status_display()})
     if amount > voucher.balance:
         raise InsufficientBalance(available=voucher.balance)
     status = VoucherStatus.VOID if amount == voucher.balance else None
@@ -398,19 +399,19 @@ def voucher_adjust(
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
         raise InvalidAmount(amount=amount)
     if not reason.strip():
-        raise InvalidTransition("Say why the balance is corrected.")
+        raise InvalidTransition(_("Say why the balance is corrected."))
     voucher = _lock(voucher_id)
     fingerprint = _fingerprint("adjust", amount, reason)
     earlier = _replay(voucher, idempotency_key, fingerprint)
     if earlier is not None:
         return earlier
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-        raise InvalidTransition(f"The voucher is {voucher.status}.")
+        raise InvalidTransition(_("The voucher is %(status)s.") % {"status": voucher.get_status_display()})
     new_balance = voucher.balance + amount
     if new_balance < 0:
         raise InsufficientBalance(available=voucher.balance)
     if new_balance > voucher.initial_value:
-        raise InvalidAmount(f"The balance cannot exceed the initial value ({voucher.initial_value}).")
+        raise InvalidAmount(_("The balance cannot exceed the initial value."), initial_value=voucher.initial_value)
     status = None
     if voucher.status == VoucherStatus.ACTIVE and new_balance == 0:
         status = VoucherStatus.SPENT
@@ -435,7 +436,9 @@ def voucher_freeze(*, voucher_id: int, reason: str, actor: Actor = SYSTEM) -> Vo
     if voucher.status == VoucherStatus.FROZEN:
         return None
     if voucher.status != VoucherStatus.ACTIVE:
-        raise InvalidTransition(f"Only active vouchers can be frozen; this one is {voucher.status}.")
+        raise InvalidTransition(
+            _("Only active vouchers can be frozen; this one is %(status)s.") % {"status": voucher.get_status_display()}
+        )
     return _record(
         voucher, kind=TransactionKind.FREEZE, amount=0, actor=actor, status=VoucherStatus.FROZEN, reference=reason
     )
@@ -461,9 +464,9 @@ def voucher_extend(
     now = now or timezone.now()
     voucher = _lock(voucher_id)
     if voucher.status == VoucherStatus.VOID:
-        raise InvalidTransition("A void voucher cannot be extended.")
+        raise InvalidTransition(_("A void voucher cannot be extended."))
     if expires_at is not None and expires_at <= now:
-        raise InvalidTransition("Choose an expiry date in the future.")
+        raise InvalidTransition(_("Choose an expiry date in the future."))
     voucher.expires_at = expires_at
     if voucher.status != VoucherStatus.EXPIRED:
         voucher.save(update_fields=["expires_at", "updated_at"])

@@ -166,6 +166,22 @@ def test_nobody_can_add_change_or_delete_ledger_rows(client, shops, who):
     assert VoucherTransaction.objects.count() == 3
 
 
+def test_the_voucher_form_is_never_saved(client, shops):
+    # Given a redemption commits while a manager has the voucher page open
+    voucher = shops["voucher_a"]
+    client.force_login(shops["owner_a"])
+    url = reverse("admin:vouchers_voucher_change", args=[voucher.pk])
+    assert client.get(url).status_code == 200
+    voucher_redeem(voucher_id=voucher.pk, amount=100)
+
+    # When the page is posted back, it is refused: nothing but a service writes a voucher
+    response = client.post(url, {"balance": 5000, "status": "active", "transactions-TOTAL_FORMS": 0})
+    assert response.status_code == 403
+    voucher.refresh_from_db()
+    assert voucher.balance == 4900
+    assert voucher.transactions.count() == 2
+
+
 # -- actions -------------------------------------------------------------------------------------------------------
 
 
