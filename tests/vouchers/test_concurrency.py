@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from vouchers.errors import InsufficientBalance, NotRedeemable
+from vouchers.errors import AlreadyReversed, InsufficientBalance, NotRedeemable
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction
 from vouchers.selectors import ledger_sum
-from vouchers.services import voucher_redeem
+from vouchers.services import voucher_issue, voucher_redeem, voucher_reverse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -90,3 +90,32 @@ def test_twenty_threads_with_one_idempotency_key_write_exactly_one_row(issue):
     voucher.refresh_from_db()
     assert voucher.balance == 3750 == ledger_sum(voucher.pk)
     assert Voucher.objects.get(pk=voucher.pk).transactions.count() == 2
+
+
+def test_twenty_threads_reversing_one_redemption_give_the_value_back_once(issue):
+    # Given a redemption that 20 cashiers try to undo at the same moment
+    voucher = issue(value=5000)
+    redemption = voucher_redeem(voucher_id=voucher.pk, amount=2000)
+
+    results = run_in_threads(20, lambda _index: voucher_reverse(transaction_id=redemption.pk))
+
+    # Then one reversal is written and the others hear "already reversed"
+    reversals = [result for result in results if isinstance(result, VoucherTransaction)]
+    assert len(reversals) == 1
+    assert all(isinstance(result, AlreadyReversed) for result in results if result not in reversals), results
+    voucher.refresh_from_db()
+    assert voucher.balance == 5000 == ledger_sum(voucher.pk)
+    assert VoucherTransaction.objects.filter(voucher=voucher, kind=TransactionKind.REVERSE).count() == 1
+
+
+def test_twenty_threads_issuing_with_one_key_get_one_voucher(merchant):
+    # Given a paid order line whose issuing is retried from 20 workers at once
+    results = run_in_threads(
+        20, lambda _index: voucher_issue(merchant_id=merchant.pk, value=2500, issue_key="order-1-line-1-unit-1")
+    )
+
+    # Then all get the same voucher, and it has exactly one issue row
+    assert all(isinstance(result, Voucher) for result in results), results
+    assert {result.pk for result in results} == {results[0].pk}
+    assert Voucher.objects.filter(merchant=merchant).count() == 1
+    assert VoucherTransaction.objects.filter(voucher_id=results[0].pk).count() == 1
