@@ -154,8 +154,13 @@ def test_an_inactive_product_is_not_offered(client, product):
     assert not Order.objects.exists()
 
 
-def test_the_storefront_speaks_german(client, product):
+def test_the_storefront_speaks_german(client, product, german_catalogues):
     response = client.get("/s/cafe/", headers={"accept-language": "de"})
+    html = response.content.decode()
     assert response.status_code == 200
-    assert '<html lang="de">' in response.content.decode()
-    assert "25,00" in response.content.decode()
+    assert '<html lang="de">' in html
+    assert "25,00" in html
+    assert "Weiter zur Zahlung" in html
+    assert "Betrag in EUR" in html
+    errors = client.post("/s/cafe/", valid_data(product, amount="5"), headers={"accept-language": "de"})
+    assert "Dieser Betrag wird für diesen Gutschein nicht angeboten" in errors.content.decode()
