@@ -410,14 +410,24 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
             except stripe.StripeError as error:
                 logger.warning("retrieving checkout session %s failed: %s", session_id, error)
                 continue
-            data = _as_dict(session)
-            with transaction.atomic():
-                outcome = session_apply(session=data, cause=f"reconciled from checkout session {session_id}")
+            try:
+                with transaction.atomic():
+                    outcome = session_apply(
+                        session=_as_dict(session), cause=f"reconciled from checkout session {session_id}"
+                    )
+            except Exception:
+                # One bad order must not stop the sweep; it is logged and tried again next run.
+                logger.exception("reconciling checkout session %s failed", session_id)
+                continue
             counts["sessions_applied"] += int(outcome != "awaiting payment")
 
     stuck = Order.objects.filter(status=OrderStatus.PAID, paid_at__lt=before).values_list("pk", flat=True)
     for order_id in list(stuck[:500]):
-        order_fulfil(order_id=order_id, cause="sweeper: paid without vouchers")
+        try:
+            order_fulfil(order_id=order_id, cause="sweeper: paid without vouchers")
+        except Exception:
+            logger.exception("fulfilling paid order %s failed", order_id)
+            continue
         counts["fulfilled"] += 1
 
     abandoned = Order.objects.filter(

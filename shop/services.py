@@ -496,7 +496,7 @@ def order_refund(*, order_id: int, amount_refunded: int, cause: str) -> Order:
             take = min(remaining, voucher.balance)
             voucher_refund(voucher_id=voucher.pk, amount=take, reason=reason)
             remaining -= take
-        if remaining > 0 and vouchers:
+        if remaining > 0:
             _flag(order, f"Partial refund: {remaining} {order.currency} could not be taken off unused vouchers.")
     before = order.status
     order.amount_refunded = amount_refunded

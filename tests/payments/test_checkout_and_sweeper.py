@@ -192,3 +192,26 @@ def test_demo_pages_do_not_exist_with_a_real_stripe_key(fake_stripe, client):
     assert client.get(f"/payments/demo/{session_id}/").status_code == 404
     assert client.post(f"/payments/demo/{session_id}/pay/").status_code == 404
     assert not StripeEvent.objects.exists()
+
+
+def test_sweeper_fulfils_a_paid_order_left_without_vouchers(demo_mode):
+    # Given an order marked paid whose fulfilment never ran (e.g. the worker died in between)
+    from shop.services import order_mark_paid
+
+    order = place_order(quantity=2)
+    order_mark_paid(order_id=order.pk, amount=order.total, currency=order.currency, cause="test")
+    # When the sweeper runs later, twice
+    later = timezone.now() + timedelta(minutes=10)
+    first, second = payments_reconcile(now=later), payments_reconcile(now=later)
+    # Then the vouchers were issued once
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    assert (first["fulfilled"], second["fulfilled"]) == (1, 0)
+    assert Voucher.objects.filter(order_line__order=order).count() == 2
+
+
+def test_sweeper_closes_orders_that_never_reached_checkout(demo_mode):
+    order = place_order()
+    payments_reconcile(now=timezone.now() + timedelta(hours=3))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.EXPIRED

@@ -119,3 +119,18 @@ def test_dispute_events_out_of_order_end_the_same(fake_stripe, send, paid_order)
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED
     assert {v.status for v in vouchers_of(order)} == {VoucherStatus.ACTIVE}
+
+
+def test_a_partial_refund_of_item_vouchers_is_flagged_for_the_merchant(fake_stripe, send):
+    from tests.shop.factories import ItemProductFactory
+
+    order = place_order(ItemProductFactory())
+    session = fake_stripe.complete(checkout(order))
+    send(fake_stripe.event("checkout.session.completed", session))
+    charge = {"id": "ch_9", "object": "charge", "payment_intent": session["payment_intent"], "amount": 6900}
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 1000}))
+    order.refresh_from_db()
+    (voucher,) = vouchers_of(order)
+    assert order.amount_refunded == 1000
+    assert order.needs_attention
+    assert (voucher.status, voucher.balance) == (VoucherStatus.ACTIVE, 1)
