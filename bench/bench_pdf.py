@@ -1,7 +1,11 @@
-"""Voucher PDF rendering: WeasyPrint (what the shop uses) beside ReportLab drawing the same content, same run.
+"""Voucher PDF rendering, and payment to email received.
 
-Reports the median milliseconds per voucher for a one-voucher document and for a 100-voucher batch document.
-Needs no database: the vouchers are unsaved model instances.
+1. WeasyPrint (what the shop uses) beside ReportLab drawing the same content, same run: the median milliseconds
+   per voucher for a one-voucher document and for a 100-voucher batch document. Needs no database: the vouchers
+   are unsaved model instances.
+2. With DATABASE_URL on PostgreSQL and REDIS_URL set: 50 orders, one after another, each marked paid and fulfilled
+   by the shop's services; the time until the recipient's email (PDF attached) reaches a local SMTP server, sent by
+   a real Celery worker. The database is migrated and keeps the bench rows; use a database of its own.
 """
 
 import os
@@ -11,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from io import BytesIO
 
+E2E_ORDERS = 50
 SINGLE_RUNS = 15
 BATCH_RUNS = 3
 BATCH_SIZE = 100
@@ -128,6 +133,80 @@ def _median_ms_per_voucher(render: Callable[[], bytes], runs: int, count: int) -
     return statistics.median(timings)
 
 
+def _percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _payment_to_email() -> str:
+    """p50/p95 seconds from "paid" to the recipient's email received, over E2E_ORDERS orders."""
+    import uuid
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import transaction
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
+        return "Payment to email received: not run (needs DATABASE_URL=postgres://... of its own and REDIS_URL)."
+    from shop.models import Merchant, VoucherProduct
+    from shop.services import order_create, order_fulfil, order_mark_paid
+    from tests.delivery.conftest import SmtpServer
+    from tests.delivery.worker import Worker, tasks_to_queue
+
+    call_command("migrate", verbosity=0)
+    tag = uuid.uuid4().hex[:8]
+    merchant = Merchant.objects.create(slug=f"bench-{tag}", name="Café Blau", locale="de", currency="EUR")
+    product = VoucherProduct.objects.create(merchant=merchant, name="Gutschein", fixed_amounts=[5000])
+    server = SmtpServer()
+    server.start()
+    queue = f"delivery-bench-{tag}"
+    worker = Worker(queue=queue, email_url=f"smtp://127.0.0.1:{server.port}?timeout=30")
+    seconds: list[float] = []
+    try:
+        with tasks_to_queue(queue):
+            worker.start()
+            for i in range(E2E_ORDERS):
+                address = f"r{i}-{tag}@example.com"
+                order = order_create(
+                    merchant_id=merchant.pk,
+                    product_id=product.pk,
+                    buyer_name="Ben",
+                    buyer_email=f"b{i}-{tag}@example.com",
+                    amount=5000,
+                    recipient_name="Anna",
+                    recipient_email=address,
+                    locale="de",
+                )
+                started = time.perf_counter()
+                with transaction.atomic():
+                    order_mark_paid(order_id=order.pk, amount=5000, currency="EUR", cause="bench")
+                    order_fulfil(order_id=order.pk)
+                deadline = started + 60
+                while not server.handler.to(address):
+                    if time.perf_counter() > deadline:
+                        raise RuntimeError("email not received:\n" + "".join(worker.output[-30:]))
+                    time.sleep(0.002)
+                seconds.append(time.perf_counter() - started)
+    finally:
+        worker.stop()
+        server.stop()
+    return "\n".join(
+        [
+            "## Payment to email received",
+            "",
+            f"{E2E_ORDERS} orders one after another (each: recipient's email and the buyer's copy, PDF attached): "
+            "`order_mark_paid` + `order_fulfil` in one transaction, then one real Celery worker (Redis broker, "
+            "one prefork child, PostgreSQL) renders and sends; the clock stops when the local SMTP server has "
+            "the recipient's message.",
+            "",
+            "| orders | p50 (s) | p95 (s) | max (s) |",
+            "|---|---|---|---|",
+            f"| {len(seconds)} | {_percentile(seconds, 0.5):.3f} | {_percentile(seconds, 0.95):.3f} | "
+            f"{max(seconds):.3f} |",
+        ]
+    )
+
+
 def run() -> str:
     _setup_django()
     from delivery.pdf import voucher_pdf_render, vouchers_pdf_render, warm_up
@@ -169,6 +248,10 @@ def run() -> str:
             "|---|---|---|---|---|",
             *rows,
             "",
-            "Command: `.venv/bin/python -m bench pdf`.",
+            "",
+            _payment_to_email(),
+            "",
+            "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/voucher_h_d_bench "
+            "REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python -m bench pdf`.",
         ]
     )

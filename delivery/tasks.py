@@ -1,6 +1,7 @@
 """Celery tasks of delivery: each takes an id (or nothing) and calls a service. The rows say what is owed."""
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from delivery import services
 
@@ -15,3 +16,11 @@ def delivery_send_task(delivery_id: int) -> None:
 def deliveries_sweep_task() -> int:
     """Queue due deliveries and take back stuck ones (Celery beat, every minute)."""
     return len(services.deliveries_sweep())
+
+
+@worker_process_init.connect
+def _load_pdf_assets(**kwargs: object) -> None:
+    # Each worker process parses the stylesheet and loads fonts once, before its first voucher.
+    from delivery.pdf import warm_up
+
+    warm_up()
