@@ -329,9 +329,9 @@ def _voucher_expiry(product: VoucherProduct, merchant: Merchant, issued_at: date
         # Valid through the whole last day, in the merchant's time zone.
         return datetime.combine(product.valid_until + timedelta(days=1), time(0), tzinfo=tz)
     if product.validity_months:
-        # German law (§ 195 BGB) and custom: vouchers run to the end of the year their period ends in.
+        # Valid through the whole day the period ends on, so a voucher never expires in the middle of a day.
         end = _add_months(issued_at.astimezone(tz), product.validity_months)
-        return datetime(end.year + 1, 1, 1, tzinfo=tz)
+        return datetime.combine(end.date() + timedelta(days=1), time(0), tzinfo=tz)
     return None
 
 

@@ -1,5 +1,6 @@
 """The order state machine: guarded, logged, idempotent transitions; fulfilment issues vouchers and emails once."""
 
+import zoneinfo
 from datetime import date
 
 import pytest
@@ -171,3 +172,15 @@ def test_seed_demo_adds_products_once():
     products = VoucherProduct.objects.filter(merchant__slug="demo")
     assert products.count() == 3
     assert {p.kind for p in products} == {"monetary", "item"}
+
+
+def test_vouchers_are_valid_for_the_products_months_to_the_end_of_that_day():
+    product = VoucherProductFactory(validity_months=12, merchant__time_zone="Europe/Berlin")
+    order = place_order(product)
+    pay(order)
+    order_fulfil(order_id=order.pk)
+    voucher = Voucher.objects.get(order_line__order=order)
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    issued, local_expiry = voucher.valid_from.astimezone(berlin), voucher.expires_at.astimezone(berlin)
+    assert (local_expiry.hour, local_expiry.minute) == (0, 0)
+    assert 365 <= (local_expiry.date() - issued.date()).days <= 367
