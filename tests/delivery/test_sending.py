@@ -271,3 +271,51 @@ def test_email_and_pdf_speak_the_voucher_language(
     [message] = smtp.handler.to("anna@example.com")
     assert subject_part in str(message["Subject"])
     assert pdf_part.lower() in pdf_text(pdf_attachment(message)).lower()
+
+
+def test_a_4xx_reply_is_retried_and_a_5xx_reply_is_final():
+    import smtplib
+
+    import requests
+    from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+
+    from delivery.services import classify_failure
+
+    assert not classify_failure(smtplib.SMTPDataError(451, b"try later")).permanent
+    assert not classify_failure(smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"busy")})).permanent
+    assert not classify_failure(ConnectionRefusedError()).permanent
+    assert not classify_failure(TimeoutError()).permanent
+    assert not classify_failure(smtplib.SMTPServerDisconnected()).permanent
+    assert classify_failure(smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"no such user")})).permanent
+    assert classify_failure(smtplib.SMTPDataError(554, b"rejected")).permanent
+    assert classify_failure(AnymailRecipientsRefused()).permanent
+
+    def provider_error(status_code: int) -> AnymailAPIError:
+        response = requests.Response()
+        response.status_code = status_code
+        response.reason = "provider said no"
+        response._content = b"{}"
+        return AnymailAPIError("provider said no", status_code=status_code, response=response)
+
+    assert not classify_failure(provider_error(503)).permanent
+    assert not classify_failure(provider_error(429)).permanent
+    assert classify_failure(provider_error(422)).permanent
+
+
+def test_a_server_answering_451_gets_the_email_later(smtp, django_capture_on_commit_callbacks):
+    voucher = make_voucher()
+    smtp.handler.hold = True
+    smtp.handler.release.set()  # hold answers 451 at once
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            delivery = schedule(voucher)
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.FAILED
+        assert "451" in delivery.last_error
+        assert not delivery.needs_attention
+        smtp.handler.hold = False
+        clock.move_to(delivery.next_attempt_at)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliveries_sweep() == [delivery.pk]
+    assert len(smtp.handler.to("anna@example.com")) == 1
