@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from delivery.models import Delivery, Purpose
-from delivery.pdf import voucher_pdf_render
+from delivery.pdf import merchant_colours, voucher_pdf_render
 from delivery.services import voucher_url
 from vouchers.selectors import format_value
 
@@ -56,6 +56,7 @@ def build_delivery_email(delivery: Delivery) -> EmailMultiAlternatives:
             "display_code": voucher.display_code,
             "url": voucher_url(voucher.public_token),
             "language": language,
+            "colours": merchant_colours(merchant),
         }
         if is_copy:
             subject = _("Your voucher from %(merchant)s") % {"merchant": merchant.name}

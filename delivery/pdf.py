@@ -126,8 +126,16 @@ def barcode_svg_data_uri(code: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _colour(value: str, default: str) -> str:
+def safe_colour(value: str, default: str) -> str:
+    """``value`` if it is a #RRGGBB colour, else ``default``: colours go into CSS, where text must not."""
     return value if _HEX.match(value or "") else default
+
+
+def merchant_colours(merchant: Merchant) -> dict[str, str]:
+    return {
+        "primary": safe_colour(merchant.primary_colour, DEFAULT_PRIMARY),
+        "accent": safe_colour(merchant.accent_colour, DEFAULT_ACCENT),
+    }
 
 
 def _logo_path(merchant: Merchant) -> Path | None:
@@ -182,8 +190,7 @@ def _card_context(card: VoucherCard, locale: str) -> dict[str, Any]:
         "message": card.message or voucher.message,
         "valid_until": _long_date(voucher.expires_at, merchant, locale),
         "terms": "\n".join(part for part in (merchant.terms, voucher.terms) if part),
-        "primary": _colour(merchant.primary_colour, DEFAULT_PRIMARY),
-        "accent": _colour(merchant.accent_colour, DEFAULT_ACCENT),
+        **merchant_colours(merchant),
     }
 
 

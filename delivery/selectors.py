@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from delivery.models import DeliveryAttempt
+from delivery.pdf import merchant_colours
 from vouchers.models import Voucher, VoucherKind
 from vouchers.selectors import format_value, voucher_state
 
@@ -29,6 +30,7 @@ def voucher_page_context(voucher: Voucher, language: str) -> dict[str, Any]:
         "state": state,
         "expires": expires,
         "display_code": voucher.display_code,
+        "colours": merchant_colours(merchant),
     }
 
 

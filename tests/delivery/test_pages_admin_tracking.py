@@ -144,3 +144,24 @@ def test_anymail_webhook_urls_are_mounted(client):
     # Without provider credentials anymail refuses, but the route exists (not a 404).
     response = client.post("/delivery/anymail/postmark/tracking/", data="{}", content_type="application/json")
     assert response.status_code != 404
+
+
+def test_a_malformed_brand_colour_never_reaches_css(client, smtp, django_capture_on_commit_callbacks):
+    merchant = make_merchant(primary_colour="red;background:url(http://attacker.example/t.png)")
+    voucher = make_voucher(merchant)
+    page = client.get(f"/v/{voucher.public_token}/").content.decode()
+    assert "attacker.example" not in page
+    assert "#1F6F5C" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_schedule(
+            voucher_id=voucher.pk,
+            purpose=Purpose.RECIPIENT,
+            to_email="anna@example.com",
+            to_name="Anna",
+            locale="en",
+            send_at=None,
+        )
+    [message] = smtp.handler.to("anna@example.com")
+    html = message.get_body(("html",)).get_content()
+    assert "attacker.example" not in html
+    assert "#1F6F5C" in html
