@@ -2,11 +2,15 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from payments.errors import PaymentError
 from payments.models import Payment, StripeEvent
-from shop.tenancy import MerchantScopedAdmin
+from payments.services import refund_create
+from shop.tenancy import OWNER_ONLY, MerchantScopedAdmin
 
 
 class ReadOnlyMixin:
@@ -26,6 +30,23 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
     list_display = ("session_id", "order", "status", "payment_status", "amount", "currency", "created_at")
     list_filter = ("status", "payment_status", "is_demo")
     search_fields = ("session_id", "payment_intent_id")
+    actions = ("refund_in_full",)
+
+    @admin.action(description=_("Refund the rest of the selected payments"))
+    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        # Money leaves the shop: owners only, and each payment of the user's own merchants (the queryset is scoped).
+        if not self._allowed(request, OWNER_ONLY, None):
+            self.message_user(request, _("Only owners can refund."), level=messages.ERROR)
+            return
+        for payment in queryset:
+            if not self._allowed(request, OWNER_ONLY, payment):
+                continue
+            try:
+                refund_create(order_id=payment.order_id)
+            except PaymentError as error:
+                self.message_user(request, f"{payment}: {error.message}", level=messages.WARNING)
+            else:
+                self.message_user(request, _("Refund requested for order #%(order)s.") % {"order": payment.order_id})
 
 
 @admin.register(StripeEvent)

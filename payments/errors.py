@@ -31,3 +31,7 @@ class PaymentNotFound(PaymentError):
     stored."""
 
     code = "payment_not_found"
+
+
+class RefundNotPossible(PaymentError):
+    code = "refund_not_possible"

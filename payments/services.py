@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.errors import OrderNotPayable, PaymentNotFound, ProviderUnavailable, SignatureInvalid
+from payments.errors import OrderNotPayable, PaymentNotFound, ProviderUnavailable, RefundNotPossible, SignatureInvalid
 from payments.models import Payment, StripeEvent
 from shop.errors import InvalidOrderTransition
 from shop.models import Order, OrderStatus
@@ -443,6 +443,58 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Refunds started here
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def refund_create(*, order_id: int, amount: int | None = None) -> str:
+    """Ask Stripe to refund ``amount`` minor units of the order's payment (None: all that is not refunded yet).
+
+    The order and its vouchers change only when Stripe's ``charge.refunded`` event arrives, through the same code
+    as a refund made in Stripe's dashboard. Calls Stripe outside any transaction with an idempotency key derived
+    from the order and the refunded total, so a repeated click refunds once. In demo mode a signed
+    ``charge.refunded`` event is fed to the webhook code instead. Returns the refund id. Raises RefundNotPossible
+    (unpaid order, unknown payment, bad amount) and ProviderUnavailable.
+    """
+    order = Order.objects.select_related("merchant").filter(pk=order_id).first()
+    payment = Payment.objects.filter(order_id=order_id).first()
+    if order is None or payment is None or not payment.payment_intent_id:
+        raise RefundNotPossible("This order has no payment to refund.", order_id=order_id)
+    if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        raise RefundNotPossible(f"A {order.status} order cannot be refunded here.", order_id=order_id)
+    remaining = order.total - order.amount_refunded
+    amount = remaining if amount is None else amount
+    if not 0 < amount <= remaining:
+        raise RefundNotPossible(f"Refund between 1 and {remaining} {order.currency}.", amount=amount)
+    refunded_total = order.amount_refunded + amount
+    if payment.is_demo:
+        charge = {
+            "id": f"ch_demo_{payment.pk}",
+            "object": "charge",
+            "amount": payment.amount,
+            "amount_refunded": refunded_total,
+            "currency": payment.currency.lower(),
+            "payment_intent": payment.payment_intent_id,
+            "refunded": refunded_total == payment.amount,
+        }
+        _demo_send(f"evt_demo_{payment.pk}_refund_{refunded_total}", "charge.refunded", charge)
+        return f"re_demo_{payment.pk}_{refunded_total}"
+    stripe_configure()
+    try:
+        refund = stripe.Refund.create(
+            payment_intent=payment.payment_intent_id,
+            amount=amount,
+            metadata={"order_id": str(order.pk)},
+            idempotency_key=f"voucher-shop-refund-{order.pk}-{refunded_total}",
+            stripe_account=payment.stripe_account or None,
+        )
+    except stripe.StripeError as error:
+        logger.warning("refund for order %s failed: %s", order.pk, error)
+        raise ProviderUnavailable("The payment provider refused or did not answer; nothing was refunded.") from error
+    return str(refund.id)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Demo checkout
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -463,7 +515,6 @@ def demo_pay(*, session_id: str) -> Payment:
     if payment is None:
         raise OrderNotPayable("No such demo checkout.", session_id=session_id)
     order = payment.order
-    created = int(timezone.now().timestamp())
     session = {
         "id": payment.session_id,
         "object": "checkout.session",
@@ -477,16 +528,21 @@ def demo_pay(*, session_id: str) -> Payment:
         "payment_status": "paid",
         "status": "complete",
     }
+    _demo_send(f"evt_demo_{payment.pk}_completed", "checkout.session.completed", session)
+    return payment
+
+
+def _demo_send(event_id: str, event_type: str, obj: dict[str, Any]) -> None:
+    """Sign an event as Stripe would and hand it to the webhook's own code."""
     event = {
-        "id": f"evt_demo_{payment.pk}_completed",
+        "id": event_id,
         "object": "event",
         "api_version": "2024-06-20",
-        "created": created,
+        "created": int(timezone.now().timestamp()),
         "livemode": False,
-        "type": "checkout.session.completed",
-        "data": {"object": session},
+        "type": event_type,
+        "data": {"object": obj},
     }
     payload = json.dumps(event)
     header = stripe.WebhookSignature.generate_signature_header(payload, settings.STRIPE_WEBHOOK_SECRET)
     event_receive(payload=payload.encode(), signature=header)
-    return payment

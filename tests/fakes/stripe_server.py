@@ -1,4 +1,5 @@
-"""A small fake of Stripe's HTTP API for tests: Checkout Sessions (create, retrieve, list) and events (list).
+"""A small fake of Stripe's HTTP API for tests: Checkout Sessions (create, retrieve, list), refunds (create) and
+events (list).
 
 It runs ``http.server`` in a thread on 127.0.0.1 and a random port; point the stripe library at ``url`` through
 STRIPE_API_BASE. It records every request (with its Idempotency-Key and Stripe-Account headers) and honours
@@ -64,6 +65,7 @@ class FakeStripe:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
+    refunds: list[dict[str, Any]] = field(default_factory=list)
     fail_next: int = 0
     _by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -174,6 +176,22 @@ class FakeStripe:
                 if key:
                     self._by_key[key] = session
                 return 200, dict(session)
+        if method == "POST" and path == "/v1/refunds":
+            with self._lock:
+                if key and key in self._by_key:
+                    return 200, dict(self._by_key[key])
+                refund = {
+                    "id": f"re_{next(self._ids):08d}",
+                    "object": "refund",
+                    "amount": int(params.get("amount") or 0),
+                    "payment_intent": params.get("payment_intent"),
+                    "metadata": params.get("metadata") or {},
+                    "status": "succeeded",
+                }
+                self.refunds.append(refund)
+                if key:
+                    self._by_key[key] = refund
+                return 200, dict(refund)
         if method == "GET" and path == "/v1/checkout/sessions":
             data = list(self.sessions.values())
             return 200, {"object": "list", "url": path, "has_more": False, "data": data}

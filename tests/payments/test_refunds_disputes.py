@@ -134,3 +134,55 @@ def test_a_partial_refund_of_item_vouchers_is_flagged_for_the_merchant(fake_stri
     assert order.amount_refunded == 1000
     assert order.needs_attention
     assert (voucher.status, voucher.balance) == (VoucherStatus.ACTIVE, 1)
+
+
+def test_a_refund_started_in_the_shop_goes_to_stripe_once_and_applies_with_its_event(fake_stripe, send, paid_order):
+    from payments.services import refund_create
+
+    order, charge = paid_order
+    # When the owner refunds €30 (and the request is repeated)
+    first = refund_create(order_id=order.pk, amount=3000)
+    again = refund_create(order_id=order.pk, amount=3000)
+    # Then Stripe was asked once (same idempotency key), and nothing changed before Stripe's event
+    assert first == again
+    assert len(fake_stripe.refunds) == 1
+    assert fake_stripe.refunds[0]["amount"] == 3000
+    order.refresh_from_db()
+    assert order.amount_refunded == 0
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 3000}))
+    order.refresh_from_db()
+    assert order.amount_refunded == 3000
+
+
+@pytest.mark.parametrize("amount", [0, -1, 10001])
+def test_a_refund_outside_the_paid_amount_is_refused(fake_stripe, paid_order, amount):
+    from payments.errors import RefundNotPossible
+    from payments.services import refund_create
+
+    order, _charge = paid_order
+    with pytest.raises(RefundNotPossible):
+        refund_create(order_id=order.pk, amount=amount)
+    assert not fake_stripe.refunds
+
+
+def test_the_owner_refunds_a_demo_payment_from_the_admin(client, demo_mode, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from payments.services import demo_pay
+    from shop.models import Role
+    from tests.factories import StaffMembershipFactory
+
+    order = place_order(quantity=2)
+    session_id = checkout(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_pay(session_id=session_id)
+    owner = StaffMembershipFactory(merchant=order.merchant, role=Role.OWNER).user
+    client.force_login(owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:payments_payment_changelist"),
+            {"action": "refund_in_full", "_selected_action": [order.payment.pk]},
+        )
+    order.refresh_from_db()
+    assert (order.status, order.amount_refunded) == (OrderStatus.REFUNDED, 10000)
+    assert {v.status for v in vouchers_of(order)} == {VoucherStatus.VOID}
