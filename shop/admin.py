@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from shop.errors import ShopError
 from shop.models import Location, Merchant, Order, OrderLine, OrderStatusChange, StaffMembership, VoucherProduct
 from shop.services import order_cancel, staff_add
+from shop.templatetags.shop_money import safe_colour
 from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
 from vouchers.money import format_money
 
@@ -152,7 +153,7 @@ def merchant_embed_snippet(merchant: Merchant) -> str:
             "background:{};color:#fff;border-radius:.4em;font:600 1rem system-ui,sans-serif;"
             'text-decoration:none">{}</a>',
             url,
-            merchant.primary_colour,
+            safe_colour(merchant.primary_colour),
             _("Buy a voucher"),
         )
     )

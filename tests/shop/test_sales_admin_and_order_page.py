@@ -108,3 +108,19 @@ def test_the_order_page_refreshes_until_the_vouchers_are_issued(client, two_shop
 
 def test_an_unknown_order_token_is_404(client):
     assert client.get("/o/not-a-token/").status_code == 404
+
+
+def test_a_malformed_brand_colour_never_reaches_the_storefront_order_page_or_snippet(client, two_shops):
+    from shop.admin import merchant_embed_snippet
+
+    merchant = two_shops["a"]
+    merchant.primary_colour = "red;background:url(http://attacker.example/t.png)"
+    merchant.save()
+    pages = [
+        client.get(f"/s/{merchant.slug}/").content.decode(),
+        client.get(f"/o/{two_shops['order_a'].public_token}/").content.decode(),
+        merchant_embed_snippet(merchant),
+    ]
+    for html in pages:
+        assert "attacker.example" not in html
+        assert "#1F6F5C" in html
