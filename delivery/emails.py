@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from delivery.branding import merchant_colours
 from delivery.models import Delivery, Purpose
-from delivery.pdf import merchant_colours, voucher_pdf_render
 from delivery.services import voucher_url
 from vouchers.selectors import format_value
 
@@ -30,6 +30,8 @@ def _message_id() -> str:
 
 def build_delivery_email(delivery: Delivery) -> EmailMultiAlternatives:
     """The voucher email of ``delivery`` with its PDF attached. Raises PdfRenderError."""
+    from delivery.pdf import voucher_pdf_render  # WeasyPrint loads only in processes that render
+
     voucher = delivery.voucher
     merchant = voucher.merchant
     language = (delivery.locale or merchant.locale or "en")[:2]

@@ -7,7 +7,6 @@ the font configuration are parsed once per process.
 """
 
 import base64
-import re
 import signal
 import threading
 import zoneinfo
@@ -31,6 +30,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from delivery.branding import merchant_colours
 from delivery.errors import AssetRefused, PdfRenderError, PdfRenderTimeout
 from delivery.services import voucher_url
 from shop.models import Merchant
@@ -40,9 +40,6 @@ from vouchers.selectors import format_value
 ASSET_DIR = (Path(__file__).resolve().parent / "static" / "delivery").resolve()
 STYLESHEET = ASSET_DIR / "voucher.css"
 RENDER_TIME_LIMIT = 20.0  # seconds, for one document of any size
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-DEFAULT_PRIMARY = "#1F6F5C"
-DEFAULT_ACCENT = "#E9B44C"
 
 
 class AssetFetcher(URLFetcher):
@@ -124,18 +121,6 @@ def barcode_svg_data_uri(code: str) -> str:
         },
     )
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def safe_colour(value: str, default: str) -> str:
-    """``value`` if it is a #RRGGBB colour, else ``default``: colours go into CSS, where text must not."""
-    return value if _HEX.match(value or "") else default
-
-
-def merchant_colours(merchant: Merchant) -> dict[str, str]:
-    return {
-        "primary": safe_colour(merchant.primary_colour, DEFAULT_PRIMARY),
-        "accent": safe_colour(merchant.accent_colour, DEFAULT_ACCENT),
-    }
 
 
 def _logo_path(merchant: Merchant) -> Path | None:

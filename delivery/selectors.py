@@ -7,8 +7,8 @@ from babel.dates import format_date
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from delivery.branding import merchant_colours
 from delivery.models import DeliveryAttempt
-from delivery.pdf import merchant_colours
 from vouchers.models import Voucher, VoucherKind
 from vouchers.selectors import format_value, voucher_state
 

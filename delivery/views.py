@@ -6,7 +6,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
-from delivery.pdf import voucher_pdf_render
 from delivery.selectors import voucher_page_context
 from vouchers.models import Voucher
 
@@ -32,6 +31,8 @@ def voucher_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def voucher_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    from delivery.pdf import voucher_pdf_render  # WeasyPrint loads only in processes that render
+
     voucher = _voucher(token)
     pdf = voucher_pdf_render(voucher, locale=translation.get_language() or voucher.merchant.locale)
     response = HttpResponse(pdf, content_type="application/pdf")
