@@ -44,6 +44,8 @@ RECONCILE_AFTER = timedelta(minutes=5)
 # Orders that never reached a checkout are closed after this long.
 ABANDONED_AFTER = timedelta(hours=2)
 RECENT_EVENTS = timedelta(days=3)
+# An event naming a payment still unknown after this long is not about this shop.
+FOREIGN_AFTER = timedelta(hours=1)
 HANDLED_TYPES = (
     "checkout.session.completed",
     "checkout.session.async_payment_succeeded",
@@ -224,9 +226,14 @@ def _order_id_of_session(session: dict[str, Any]) -> int:
     payment = Payment.objects.filter(session_id=session.get("id")).only("order_id").first()
     if payment is not None:
         return payment.order_id
-    reference = session.get("client_reference_id") or (session.get("metadata") or {}).get("order_id")
-    if reference and str(reference).isdigit() and Order.objects.filter(pk=int(reference)).exists():
-        return int(reference)
+    # A session we created but could not record (the process died right after Stripe answered). Other
+    # integrations on the same Stripe account set client_reference_id too: all our marks must agree.
+    metadata = session.get("metadata") or {}
+    reference = str(session.get("client_reference_id") or "")
+    if reference.isdigit() and metadata.get("order_id") == reference:
+        order = Order.objects.filter(pk=int(reference), merchant__slug=metadata.get("merchant")).first()
+        if order is not None:
+            return order.pk
     raise PaymentNotFound(f"No order for checkout session {session.get('id')}.", session_id=session.get("id"))
 
 
@@ -336,7 +343,7 @@ HANDLERS: dict[str, Callable[[StripeEvent, dict[str, Any]], str]] = {
 }
 
 
-def event_handle(*, event_pk: int) -> str:
+def event_handle(*, event_pk: int, now: datetime | None = None) -> str:
     """Apply stored event ``event_pk`` once; unknown types are marked ignored. Returns the outcome.
 
     The event row is locked for the whole change, so concurrent workers given the same event apply it once.
@@ -350,7 +357,14 @@ def event_handle(*, event_pk: int) -> str:
                 return event.outcome
             handler = HANDLERS.get(event.type)
             obj = (event.payload.get("data") or {}).get("object") or {}
-            outcome = handler(event, obj) if handler else "ignored: unhandled type"
+            try:
+                outcome = handler(event, obj) if handler else "ignored: unhandled type"
+            except PaymentNotFound:
+                # Early: the payment it names may not be recorded yet, so retry. Late: it is another
+                # integration's payment on the same Stripe account, so let it be.
+                if event.received_at > (now or timezone.now()) - FOREIGN_AFTER:
+                    raise
+                outcome = "ignored: not a payment of this shop"
             event.processed_at = timezone.now()
             event.outcome = outcome[:255]
             event.attempts += 1
@@ -380,11 +394,12 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
     before = now - older_than
     counts = {"events_retried": 0, "events_fetched": 0, "sessions_applied": 0, "fulfilled": 0, "abandoned": 0}
 
-    for event_pk in StripeEvent.objects.filter(processed_at__isnull=True, received_at__lt=before).values_list(
-        "pk", flat=True
-    )[:500]:
+    unprocessed = StripeEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=before, received_at__gte=now - RECENT_EVENTS
+    )
+    for event_pk in unprocessed.order_by("received_at").values_list("pk", flat=True)[:500]:
         try:
-            event_handle(event_pk=event_pk)
+            event_handle(event_pk=event_pk, now=now)
             counts["events_retried"] += 1
         except Exception:
             logger.exception("stored Stripe event %s still fails", event_pk)

@@ -235,3 +235,46 @@ def test_unknown_event_types_are_acknowledged_and_ignored(fake_stripe, send):
     stored = StripeEvent.objects.get(stripe_id=event["id"])
     assert stored.processed_at is not None
     assert stored.outcome.startswith("ignored")
+
+
+def test_events_about_other_integrations_payments_are_retried_then_ignored(fake_stripe, send, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.services import payments_reconcile
+
+    # Given a refund of a charge that no order of this shop made (another integration on the account)
+    foreign = fake_stripe.event(
+        "charge.refunded", {"id": "ch_x", "object": "charge", "payment_intent": "pi_other", "amount_refunded": 100}
+    )
+    assert send(foreign).status_code == 200
+    stored = StripeEvent.objects.get(stripe_id=foreign["id"])
+    # Then it is not applied yet (its payment might still be on its way) and the error is recorded
+    assert stored.processed_at is None
+    assert "PaymentNotFound" in stored.error
+    # When the sweeper looks at it more than an hour later, it is marked as not ours
+    payments_reconcile(now=timezone.now() + timedelta(hours=2))
+    stored.refresh_from_db()
+    assert stored.processed_at is not None
+    assert stored.outcome == "ignored: not a payment of this shop"
+
+
+def test_a_session_of_another_integration_never_pays_an_order_with_the_same_number(fake_stripe, send):
+    order = place_order()
+    checkout(order)
+    stranger = {
+        "id": "cs_other_1",
+        "object": "checkout.session",
+        "client_reference_id": str(order.pk),
+        "metadata": {},
+        "amount_total": order.total,
+        "currency": "eur",
+        "payment_status": "paid",
+        "status": "complete",
+        "payment_intent": "pi_other_1",
+    }
+    send(fake_stripe.event("checkout.session.completed", stranger))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not Voucher.objects.filter(order_line__order=order).exists()
