@@ -34,7 +34,7 @@ DOMAIN_FIELD = {
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **extra}
+    return {"code": code, "message": str(message), **extra}
 
 
 def domain_error_response(error: VoucherError) -> Response:
@@ -44,7 +44,7 @@ def domain_error_response(error: VoucherError) -> Response:
     if isinstance(error, NotRedeemable):
         body["reason"] = error.reason
     if error.code in DOMAIN_FIELD:
-        body["errors"] = {DOMAIN_FIELD[error.code]: [error.message]}
+        body["errors"] = {DOMAIN_FIELD[error.code]: [str(error.message)]}
     if "available" in error.details:
         body["available"] = error.details["available"]
     if isinstance(error, CodeGuessingThrottled):

@@ -137,6 +137,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic sweepers run by `celery beat`: each entry names a task in an app's tasks.py.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "delivery-sweep": {"task": "delivery.sweep", "schedule": 60.0},
+    "redemption-cleanup": {"task": "redemption.tasks.redemption_cleanup", "schedule": 600.0},
     # Applies what Stripe's webhooks missed: sessions of pending orders, stored events not yet processed.
     "payments-reconcile": {"task": "payments.tasks.reconcile_payments", "schedule": 300.0},
     "vouchers-expire-due": {"task": "vouchers.expire_due", "schedule": 900.0},
