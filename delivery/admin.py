@@ -147,6 +147,7 @@ class DeliveryAdmin(MerchantScopedAdmin):
         "send_at",
         "attempts",
         "next_attempt_at",
+        "first_attempt_at",
         "last_error",
         "needs_attention",
         "merchant_notified_at",

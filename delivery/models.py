@@ -46,6 +46,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    # Retries stop RETRY_FOR after this: the first try since the row was scheduled or last resent (not the send
+    # date, which an outage may have left far behind).
+    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
     # When the row last entered "queued" or "sending": a row that stays there much longer lost its message or
     # its worker, and the sweeper takes it back.
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)

@@ -170,7 +170,8 @@ def _claim(delivery_id: int) -> Delivery | None:
         delivery.status = DeliveryStatus.SENDING
         delivery.claimed_at = now
         delivery.attempts += 1
-        delivery.save(update_fields=["status", "claimed_at", "attempts", "updated_at"])
+        delivery.first_attempt_at = delivery.first_attempt_at or now
+        delivery.save(update_fields=["status", "claimed_at", "attempts", "first_attempt_at", "updated_at"])
         return delivery
 
 
@@ -234,7 +235,7 @@ def _record_failure(
             _event(stale, EventKind.TEMPORARY_FAILURE, f"late result: {failure.detail}", attempt=attempt)
             return stale
         now = timezone.now()
-        started = delivery.send_at or delivery.created_at
+        started = delivery.first_attempt_at or now
         next_attempt = now + retry_delay(delivery.attempts)
         permanent = failure.permanent or next_attempt > started + RETRY_FOR
         delivery.status = DeliveryStatus.FAILED
@@ -341,6 +342,7 @@ def delivery_resend(delivery_id: int, to_email: str | None = None, to_name: str 
         delivery.claimed_at = now
         delivery.send_at = now
         delivery.next_attempt_at = None
+        delivery.first_attempt_at = None
         delivery.needs_attention = False
         delivery.last_error = ""
         delivery.save()

@@ -147,10 +147,11 @@ def test_anymail_webhook_urls_are_mounted(client):
 
 
 def test_a_malformed_brand_colour_never_reaches_css(client, smtp, django_capture_on_commit_callbacks):
-    merchant = make_merchant(primary_colour="red;background:url(http://attacker.example/t.png)")
+    # Seven characters, as the column allows; the model's validator is skipped by code that saves directly.
+    merchant = make_merchant(primary_colour="};@x{;a")
     voucher = make_voucher(merchant)
     page = client.get(f"/v/{voucher.public_token}/").content.decode()
-    assert "attacker.example" not in page
+    assert "};@x{;a" not in page
     assert "#1F6F5C" in page
     with django_capture_on_commit_callbacks(execute=True):
         delivery_schedule(
@@ -163,5 +164,5 @@ def test_a_malformed_brand_colour_never_reaches_css(client, smtp, django_capture
         )
     [message] = smtp.handler.to("anna@example.com")
     html = message.get_body(("html",)).get_content()
-    assert "attacker.example" not in html
+    assert "};@x{;a" not in html
     assert "#1F6F5C" in html

@@ -319,3 +319,19 @@ def test_a_server_answering_451_gets_the_email_later(smtp, django_capture_on_com
         with django_capture_on_commit_callbacks(execute=True):
             assert deliveries_sweep() == [delivery.pk]
     assert len(smtp.handler.to("anna@example.com")) == 1
+
+
+def test_retries_count_from_the_first_try_not_from_an_old_send_date(smtp, django_capture_on_commit_callbacks):
+    # Given an email due five days ago that nobody could send (an outage), and the mail server is down now
+    voucher = make_voucher()
+    start = timezone.now()
+    with time_machine.travel(start - timedelta(days=5), tick=False):
+        delivery = schedule(voucher, send_at=start - timedelta(days=5) + timedelta(minutes=1))
+    smtp.stop()
+    with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_sweep() == [delivery.pk]
+    # Then the failure is temporary: three days of retries start now
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.next_attempt_at == start + retry_delay(1)
+    assert not delivery.needs_attention
