@@ -195,7 +195,7 @@ def delivery_send(delivery_id: int) -> Delivery | None:
     except Exception as error:
         logger.info("delivery %s attempt %s failed: %s", delivery_id, attempt, error)
         return _record_failure(delivery_id, claimed_at, attempt, classify_failure(error))
-    return _record_sent(delivery_id, claimed_at, attempt, message_id)
+    return _record_sent(delivery_id, claimed_at, attempt, message_id, delivery.to_email)
 
 
 def _owned_claim(delivery_id: int, claimed_at: datetime | None) -> Delivery | None:
@@ -206,13 +206,19 @@ def _owned_claim(delivery_id: int, claimed_at: datetime | None) -> Delivery | No
     return delivery
 
 
-def _record_sent(delivery_id: int, claimed_at: datetime | None, attempt: int, message_id: str) -> Delivery | None:
+def _record_sent(
+    delivery_id: int, claimed_at: datetime | None, attempt: int, message_id: str, to_email: str
+) -> Delivery | None:
     with transaction.atomic():
         delivery = _owned_claim(delivery_id, claimed_at)
         if delivery is None:
-            stale = Delivery.objects.get(pk=delivery_id)
-            _event(stale, EventKind.SENT, f"late result of attempt {attempt}; message id {message_id}", attempt=attempt)
-            return stale
+            delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+            # The sweeper took the row back while this send was slow. If nobody is sending it now and the address
+            # is unchanged, this email is the one owed: record it, so that the queued retry finds nothing to do.
+            nobody_sending = delivery.status in (DeliveryStatus.QUEUED, DeliveryStatus.FAILED)
+            if not (nobody_sending and delivery.to_email == to_email):
+                _event(delivery, EventKind.SENT, f"late result of attempt {attempt}; {message_id}", attempt=attempt)
+                return delivery
         now = timezone.now()
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = now

@@ -335,3 +335,48 @@ def test_retries_count_from_the_first_try_not_from_an_old_send_date(smtp, django
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.next_attempt_at == start + retry_delay(1)
     assert not delivery.needs_attention
+
+
+def test_a_slow_send_taken_back_meanwhile_is_not_sent_twice(smtp, monkeypatch, django_capture_on_commit_callbacks):
+    from delivery import emails
+
+    voucher = make_voucher()
+    delivery = schedule(voucher)  # queued; its task is run by hand below
+    real_send = emails.send_email
+    taken_back_at = timezone.now() + timedelta(minutes=11)
+
+    def slow_send(email):  # type: ignore[no-untyped-def]
+        # While this worker talks SMTP for too long, the sweeper takes the row back for another worker.
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.QUEUED, claimed_at=taken_back_at)
+        return real_send(email)
+
+    monkeypatch.setattr(emails, "send_email", slow_send)
+    delivery_send(delivery.pk)
+    # The email went out, so the row records it; the queued retry then finds nothing to do
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENT
+    monkeypatch.setattr(emails, "send_email", real_send)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert delivery_send(delivery.pk) is None
+        assert deliveries_sweep(now=taken_back_at + timedelta(hours=1)) == []
+    assert len(smtp.handler.to("anna@example.com")) == 1
+
+
+def test_a_late_result_leaves_a_row_another_worker_is_sending(smtp, monkeypatch):
+    from delivery import emails
+
+    voucher = make_voucher()
+    delivery = schedule(voucher)
+    real_send = emails.send_email
+    other_claim = timezone.now() + timedelta(minutes=11)
+
+    def slow_send(email):  # type: ignore[no-untyped-def]
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, claimed_at=other_claim)
+        return real_send(email)
+
+    monkeypatch.setattr(emails, "send_email", slow_send)
+    delivery_send(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SENDING
+    assert delivery.claimed_at == other_claim
+    assert delivery.attempts_log.filter(kind=EventKind.SENT, detail__startswith="late result").count() == 1
