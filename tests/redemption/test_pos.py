@@ -1,8 +1,10 @@
 """The POS page: login, the location choice, lookup, redeem, reverse, and the tenant and location walls."""
 
 import re
+from pathlib import Path
 
 import pytest
+from asgiref.local import Local
 from django.test import Client
 
 from redemption.models import Redemption
@@ -192,8 +194,32 @@ def test_recent_list_shows_only_this_location(shop):
     assert f"/pos/reverse/{at_back.pk}/" not in html
 
 
-def test_pos_speaks_german_when_asked(shop):
+@pytest.fixture
+def german_catalogue():
+    """The app's German catalogue compiled, as `make install` does for the project's catalogues."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from django.utils import translation
+    from django.utils.translation import trans_real
+
+    po_path = Path(__file__).resolve().parents[2] / "redemption" / "locale" / "de" / "LC_MESSAGES" / "django.po"
+    with po_path.open("rb") as po_file:
+        catalogue = read_po(po_file)
+    with po_path.with_suffix(".mo").open("wb") as mo_file:
+        write_mo(mo_file, catalogue)
+    trans_real._translations = {}
+    trans_real._active = Local()
+    yield
+    translation.activate("en")
+
+
+def test_pos_speaks_german_when_asked(shop, german_catalogue):
+    voucher = issue(shop, 5000)
     client = logged_in(cashier_at(shop, shop.front))
     response = client.get("/pos/", headers={"accept-language": "de"})
+    html = response.content.decode()
     assert response.status_code == 200
-    assert '<html lang="de">' in response.content.decode()
+    assert '<html lang="de">' in html
+    assert "Gutscheincode" in html
+    looked_up = client.post("/pos/lookup/", {"code": voucher.code}, headers={"accept-language": "de"})
+    assert "50,00\xa0€ verfügbar" in looked_up.content.decode()
