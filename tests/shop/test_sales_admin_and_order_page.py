@@ -114,7 +114,8 @@ def test_a_malformed_brand_colour_never_reaches_the_storefront_order_page_or_sni
     from shop.admin import merchant_embed_snippet
 
     merchant = two_shops["a"]
-    merchant.primary_colour = "red;background:url(http://attacker.example/t.png)"
+    # Seven characters fit the column on every database, and are enough to break out of a CSS rule.
+    merchant.primary_colour = "0}*{a:b"
     merchant.save()
     pages = [
         client.get(f"/s/{merchant.slug}/").content.decode(),
@@ -122,5 +123,5 @@ def test_a_malformed_brand_colour_never_reaches_the_storefront_order_page_or_sni
         merchant_embed_snippet(merchant),
     ]
     for html in pages:
-        assert "attacker.example" not in html
+        assert "0}*{a:b" not in html
         assert "#1F6F5C" in html
