@@ -166,3 +166,25 @@ def test_a_malformed_brand_colour_never_reaches_css(client, smtp, django_capture
     html = message.get_body(("html",)).get_content()
     assert "};@x{;a" not in html
     assert "#1F6F5C" in html
+
+
+def test_delivery_inline_for_the_voucher_admin_shows_the_escaped_timeline(rf):
+    from django.contrib import admin
+
+    from delivery.admin import DeliveryInline
+    from vouchers.models import Voucher
+
+    delivery = sent_delivery(make_voucher(), to_email="anna@example.com")
+    delivery.attempts_log.create(
+        kind=EventKind.BOUNCED, detail="<script>alert(1)</script>", to_email="anna@example.com"
+    )
+    inline = DeliveryInline(Voucher, admin.site)
+    request = rf.get("/")
+    request.user = StaffMembershipFactory(merchant=delivery.voucher.merchant).user
+    assert inline.has_view_permission(request, delivery.voucher)
+    assert not inline.has_add_permission(request, delivery.voucher)
+    html = inline.timeline(delivery)
+    assert "Bounced" in html
+    assert "Scheduled" in html
+    assert "&lt;script&gt;" in html
+    assert "<script>" not in html
