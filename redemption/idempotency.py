@@ -40,12 +40,12 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
     key = request.headers.get(HEADER, "").strip()
     if not key:
         return run()
-    if len(key) > MAX_KEY_LENGTH:
+    if len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         return Response(
             error_body(
                 "invalid",
-                "The Idempotency-Key header is too long.",
-                errors={HEADER: [f"At most {MAX_KEY_LENGTH} characters."]},
+                "The Idempotency-Key header is invalid.",
+                errors={HEADER: [f"At most {MAX_KEY_LENGTH} printable ASCII characters."]},
             ),
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
         )

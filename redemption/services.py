@@ -6,6 +6,7 @@ them to ``voucher_redeem`` as ``reserved``, so that a hold and a redemption can 
 Lock order is always voucher, then hold or redemption, to avoid deadlocks.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ from vouchers.models import Voucher, VoucherKind
 from vouchers.selectors import VoucherState, voucher_get_by_code, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_reverse
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 HOLD_DEFAULT_TTL = 600
 HOLD_MAX_TTL = 3600
 IDEMPOTENCY_KEEP = timedelta(hours=48)
@@ -86,10 +88,13 @@ def location_resolve(*, caller: Caller, slug: str | None) -> int | None:
     """
     if not slug:
         return caller.bound_location_id
+    # A string that cannot be a slug (a NUL byte, say) is not sent to the database at all.
     location_id = (
         Location.objects.filter(merchant_id=caller.merchant_id, slug=slug, is_active=True)
         .values_list("pk", flat=True)
         .first()
+        if _SLUG.fullmatch(slug)
+        else None
     )
     if caller.bound_location_id is not None and location_id != caller.bound_location_id:
         raise LocationForbidden

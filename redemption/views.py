@@ -84,6 +84,11 @@ def _counter(request: HttpRequest) -> Counter | None:
     return None
 
 
+def _clean(text: str) -> str:
+    """Form text without control characters (a NUL byte would not even fit into PostgreSQL)."""
+    return "".join(char for char in text if char.isprintable()).strip()
+
+
 def _locale() -> str:
     return (translation.get_language() or "en")[:2]
 
@@ -246,8 +251,8 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
             code=code,
             amount=amount,
             location_id=counter.location.pk,
-            reference=request.POST.get("reference", "").strip()[:255],
-            idempotency_key=request.POST.get("idempotency_key", "")[:64] or None,
+            reference=_clean(request.POST.get("reference", ""))[:255],
+            idempotency_key=_clean(request.POST.get("idempotency_key", ""))[:64] or None,
         )
     except VoucherError as error:
         context["amount_text"] = amount_text

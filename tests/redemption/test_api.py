@@ -384,3 +384,26 @@ def test_schema_and_docs_are_served_without_a_token(client):
     docs = client.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert "/api/v1/redemptions/{id}/reverse" in docs.content.decode()
+
+
+@pytest.mark.parametrize("slug", ["\x00", "a\x00b", "ü" * 3, "x" * 300, "../etc"])
+def test_odd_location_slugs_are_422_not_500(api, shop, slug):
+    voucher = issue(shop, 5000)
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "location": slug})
+    assert response.status == 422
+    query = api.client.get(
+        f"/api/v1/vouchers/{voucher.code}", {"location": slug}, headers={"authorization": f"Bearer {api.secret}"}
+    )
+    assert query.status_code == 422
+
+
+def test_control_characters_in_the_idempotency_key_are_422(api, shop):
+    voucher = issue(shop, 5000)
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10}, key="bad\x00key")
+    assert response.status == 422
+    assert not Redemption.objects.exists()
+
+
+def test_nul_in_the_reference_is_422(api, shop):
+    voucher = issue(shop, 5000)
+    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "reference": "a\x00b"}).status == 422

@@ -223,3 +223,14 @@ def test_pos_speaks_german_when_asked(shop, german_catalogue):
     assert "Gutscheincode" in html
     looked_up = client.post("/pos/lookup/", {"code": voucher.code}, headers={"accept-language": "de"})
     assert "50,00\xa0€ verfügbar" in looked_up.content.decode()
+
+
+def test_control_characters_in_the_form_do_not_break_the_redemption(shop):
+    voucher = issue(shop, 5000)
+    client = logged_in(cashier_at(shop, shop.front))
+    response = client.post(
+        "/pos/redeem/",
+        {"code": voucher.code, "amount": "1", "reference": "R\x00-1", "idempotency_key": "k\x00"},
+    )
+    assert response.status_code == 302
+    assert Redemption.objects.get().reference == "R-1"
