@@ -417,7 +417,11 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
             logger.warning("listing Stripe events failed: %s", error)
 
         pending = Payment.objects.filter(
-            is_demo=False, order__status=OrderStatus.PENDING, order__created_at__lt=before
+            is_demo=False,
+            order__status=OrderStatus.PENDING,
+            order__created_at__lt=before,
+            # A flagged order waits for the merchant; asking Stripe again every few minutes would change nothing.
+            order__needs_attention=False,
         ).values_list("session_id", "stripe_account")
         for session_id, account in list(pending[:500]):
             try:
