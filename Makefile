@@ -23,7 +23,7 @@ help:
 install: $(VENV)/.installed
 
 # uv when present (seconds); pip otherwise. Both install exactly the versions in the lock file.
-$(VENV)/.installed: pyproject.toml uv.lock requirements.lock $(wildcard locale/*/LC_MESSAGES/*.po)
+$(VENV)/.installed: pyproject.toml uv.lock requirements.lock $(wildcard locale/*/LC_MESSAGES/*.po */locale/*/LC_MESSAGES/*.po)
 	@if [ -n "$(UV)" ]; then \
 		uv sync --frozen --python $(PYTHON); \
 	else \
@@ -56,8 +56,9 @@ lint: install
 worker: install
 	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO
 
+# The benchmarks measure PostgreSQL; each creates and drops its own database named after this one.
 bench: install
-	$(PY) -m bench $(BENCH_ARGS)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/voucher_bench} $(PY) -m bench $(BENCH_ARGS)
 
 # For developers: refresh translation catalogues (needs gettext) and the lock files.
 messages: install
