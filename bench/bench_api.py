@@ -39,8 +39,8 @@ REDEEM_RATE = 200
 REDEEM_SECONDS = 10.0
 REDEEM_THREADS = 48
 LOW_RATE = 50  # a rate this machine sustains, to read the latency of an unsaturated server
-WORKERS = 3
-THREADS_PER_WORKER = 8
+WORKERS = 4
+THREADS_PER_WORKER = 4
 
 SEED = """
 import json, os

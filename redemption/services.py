@@ -307,19 +307,18 @@ def redemption_create(
             idempotency_key=caller.ledger_key(idempotency_key),
             reserved=held_amount(voucher_id=voucher.pk),
         )
-        redemption, _created = Redemption.objects.get_or_create(
+        # Only a retry with the same key can get back a ledger row that already has its redemption.
+        earlier = Redemption.objects.filter(transaction=entry).first() if idempotency_key else None
+        return earlier or Redemption.objects.create(
             transaction=entry,
-            defaults={
-                "merchant_id": caller.merchant_id,
-                "voucher_id": voucher.pk,
-                "amount": -entry.amount,
-                "location_id": location_id,
-                "user_id": caller.user_id,
-                "api_token_id": caller.api_token_id,
-                "reference": entry.reference,
-            },
+            merchant_id=caller.merchant_id,
+            voucher_id=voucher.pk,
+            amount=-entry.amount,
+            location_id=location_id,
+            user_id=caller.user_id,
+            api_token_id=caller.api_token_id,
+            reference=entry.reference,
         )
-        return redemption
 
 
 def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redemption:
