@@ -135,7 +135,11 @@ def _render(request: HttpRequest, counter: Counter, *, status: int = 200, **cont
     context.setdefault("code", "")
     context.setdefault("idempotency_key", secrets.token_urlsafe(16))
     context["counter"] = counter
-    context["recent"] = redemptions_recent(merchant_id=counter.merchant.pk, location_id=counter.location.pk)
+    locale = _locale()
+    context["recent"] = [
+        (redemption, format_value(redemption.voucher, redemption.amount, locale))
+        for redemption in redemptions_recent(merchant_id=counter.merchant.pk, location_id=counter.location.pk)
+    ]
     context["several_places"] = len(_places(request)) > 1
     context["locale"] = _locale()
     return render(request, "redemption/pos.html", context, status=status)

@@ -190,6 +190,7 @@ def test_recent_list_shows_only_this_location(shop):
     client.post("/pos/redeem/", {"code": voucher.code, "amount": "2", "idempotency_key": "k"})
     at_front = Redemption.objects.exclude(pk=at_back.pk).get()
     html = client.get("/pos/").content.decode()
+    assert "€2.00" in html
     assert f"/pos/reverse/{at_front.pk}/" in html
     assert f"/pos/reverse/{at_back.pk}/" not in html
 
