@@ -19,6 +19,7 @@ from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from delivery.services import delivery_resend
 from shop.tenancy import MerchantScopedAdmin
+from vouchers.models import Voucher
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
 
@@ -217,3 +218,9 @@ class DeliveryAdmin(MerchantScopedAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "delivery/admin/change_recipient.html", context)
+
+
+# Each voucher's admin page shows its emails. Attached from here so that vouchers never imports delivery
+# (calls run downward: delivery reads vouchers, not the other way round).
+_voucher_admin_class = type(admin.site.get_model_admin(Voucher))
+_voucher_admin_class.inlines = (*_voucher_admin_class.inlines, DeliveryInline)

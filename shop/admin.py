@@ -8,9 +8,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from delivery.models import Delivery
 from shop.errors import ShopError
 from shop.models import Location, Merchant, Order, OrderLine, OrderStatusChange, StaffMembership, VoucherProduct
 from shop.services import order_cancel, staff_add
@@ -233,6 +234,7 @@ class OrderAdmin(MerchantScopedAdmin):
         "paid_at",
         "fulfilled_at",
         "order_page",
+        "deliveries",
     )
     readonly_fields = fields
 
@@ -253,6 +255,39 @@ class OrderAdmin(MerchantScopedAdmin):
     @admin.display(description=_("refunded"))
     def refunded_shown(self, obj: Order) -> str:
         return _money(obj.amount_refunded, obj.currency)
+
+    @admin.display(description=_("emails"))
+    def deliveries(self, obj: Order) -> str:
+        rows = (
+            Delivery.objects.filter(voucher__order_line__order=obj)
+            .select_related("voucher")
+            .order_by("voucher_id", "purpose")
+        )
+        if not rows:
+            return str(_("No emails yet."))
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("voucher"),
+            _("to"),
+            _("status"),
+            _("attempts"),
+            _("last error"),
+            format_html_join(
+                "",
+                '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+                (
+                    (
+                        reverse("admin:delivery_delivery_change", args=[row.pk]),
+                        row.voucher.display_code,
+                        row.to_email,
+                        row.get_status_display(),
+                        row.attempts,
+                        row.last_error,
+                    )
+                    for row in rows
+                ),
+            ),
+        )
 
     @admin.display(description=_("order page"))
     def order_page(self, obj: Order) -> str:

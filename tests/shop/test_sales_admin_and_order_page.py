@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from delivery.models import Delivery
 from shop.models import OrderStatus, Role, VoucherProduct
 from shop.services import order_fulfil, order_mark_paid
 from tests.factories import MerchantFactory, StaffMembershipFactory
@@ -125,3 +126,24 @@ def test_a_malformed_brand_colour_never_reaches_the_storefront_order_page_or_sni
     for html in pages:
         assert "0}*{a:b" not in html
         assert "#1F6F5C" in html
+
+
+def test_the_order_and_voucher_admin_show_where_each_email_stands(client, two_shops):
+    # Given a paid order whose vouchers were issued and whose emails were recorded
+    order = two_shops["order_a"]
+    order_mark_paid(order_id=order.pk, amount=order.total, currency=order.currency, cause="test")
+    order_fulfil(order_id=order.pk)
+    voucher = Voucher.objects.get(order_line__order=order)
+    client.force_login(two_shops["owner_a"])
+    # When the owner opens the order and the voucher in the admin
+    order_html = client.get(reverse("admin:shop_order_change", args=[order.pk])).content.decode()
+    voucher_html = client.get(reverse("admin:vouchers_voucher_change", args=[voucher.pk])).content.decode()
+    # Then both show each email with its recipient and status, and no other shop's order
+    for html in (order_html, voucher_html):
+        assert "berta@example.com" in html
+        assert "beta-buyer@example.com" not in html
+    assert voucher.display_code in order_html
+    deliveries = list(Delivery.objects.filter(voucher=voucher))
+    assert deliveries
+    for delivery in deliveries:
+        assert f"<td>{delivery.get_status_display()}</td>" in order_html
