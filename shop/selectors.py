@@ -43,7 +43,7 @@ def order_vouchers(*, order: Order) -> list[VoucherState]:
     for voucher in vouchers:
         emails = [
             (delivery.to_email, str(delivery.get_status_display()))
-            for delivery in voucher.deliveries.all()  # type: ignore[attr-defined]
+            for delivery in voucher.deliveries.all()
         ]
         states.append(VoucherState(voucher=voucher, emails=emails))
     return states
