@@ -41,9 +41,6 @@ def order_vouchers(*, order: Order) -> list[VoucherState]:
     vouchers = list(Voucher.objects.filter(order_line__order=order).order_by("pk").prefetch_related("deliveries"))
     states = []
     for voucher in vouchers:
-        emails = [
-            (delivery.to_email, str(delivery.get_status_display()))
-            for delivery in voucher.deliveries.all()
-        ]
+        emails = [(delivery.to_email, str(delivery.get_status_display())) for delivery in voucher.deliveries.all()]
         states.append(VoucherState(voucher=voucher, emails=emails))
     return states
