@@ -260,7 +260,7 @@ def test_resend_to_a_corrected_address(smtp, django_capture_on_commit_callbacks)
 
 @pytest.mark.parametrize(
     ("locale", "subject_part", "pdf_part"),
-    [("en", "sent you a gift voucher", "Gift voucher"), ("de", "hat dir einen Gutschein", "Gutschein")],
+    [("en", "sent you a gift voucher", "Gift voucher"), ("de", "hat Ihnen einen Gutschein", "Gutschein")],
 )
 def test_email_and_pdf_speak_the_voucher_language(
     smtp, django_capture_on_commit_callbacks, locale, subject_part, pdf_part
