@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from delivery.models import Delivery
 from shop.errors import ShopError
@@ -305,4 +306,7 @@ class OrderAdmin(MerchantScopedAdmin):
                 cancelled += 1
             except ShopError as error:
                 self.message_user(request, f"#{order_id}: {error.message}", level=messages.WARNING)
-        self.message_user(request, _("%(count)d order(s) cancelled.") % {"count": cancelled})
+        self.message_user(
+            request,
+            ngettext("%(count)d order cancelled.", "%(count)d orders cancelled.", cancelled) % {"count": cancelled},
+        )

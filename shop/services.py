@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shop.errors import (
     InvalidOrderInput,
@@ -119,7 +120,9 @@ def staff_add(
     email = email.strip().lower()
     validate_email(email)
     if role not in Role.values:
-        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+        raise ValidationError(
+            _("Unknown role %(role)s; choose one of %(roles)s.") % {"role": repr(role), "roles": ", ".join(Role.values)}
+        )
 
     locations = list(Location.objects.filter(merchant_id=merchant_id, slug__in=location_slugs))
     missing = sorted(set(location_slugs) - {location.slug for location in locations})
@@ -144,7 +147,7 @@ def staff_add(
         user.is_staff = True
     user.save()
 
-    membership, _ = StaffMembership.objects.update_or_create(
+    membership, _created = StaffMembership.objects.update_or_create(
         user=user, merchant_id=merchant_id, defaults={"role": role}
     )
     membership.locations.set(locations)
@@ -184,15 +187,15 @@ def product_line_price(*, product: VoucherProduct, amount: int | None) -> LinePr
     """
     if product.kind == ProductKind.ITEM:
         if not product.item_price:
-            raise InvalidOrderInput("This voucher has no price yet.", field="product")
+            raise InvalidOrderInput(_("This voucher has no price yet."), field="product")
         return LinePrice(unit_amount=product.item_price, voucher_value=product.item_quantity)
     if amount is None:
-        raise InvalidOrderInput("Enter an amount.", field="amount")
+        raise InvalidOrderInput(_("Enter an amount."), field="amount")
     fixed = set(product.fixed_amounts or [])
     low, high = product.custom_amount_min, product.custom_amount_max
     in_range = low is not None and high is not None and low <= amount <= high
     if amount not in fixed and not in_range:
-        raise InvalidOrderInput("This amount is not offered for this voucher.", field="amount", amount=amount)
+        raise InvalidOrderInput(_("This amount is not offered for this voucher."), field="amount", amount=amount)
     return LinePrice(unit_amount=amount, voucher_value=amount)
 
 
@@ -205,9 +208,9 @@ def send_at_for(*, merchant: Merchant, send_date: date | None, today: date | Non
     if send_date is None or send_date == today:
         return None
     if send_date < today:
-        raise InvalidOrderInput("Choose today or a later date.", field="send_date", reason="past")
+        raise InvalidOrderInput(_("Choose today or a later date."), field="send_date", reason="past")
     if send_date > today + timedelta(days=MAX_SEND_AHEAD_DAYS):
-        raise InvalidOrderInput("Choose a date within a year.", field="send_date", reason="ahead")
+        raise InvalidOrderInput(_("Choose a date within a year."), field="send_date", reason="ahead")
     return datetime.combine(send_date, time(SEND_HOUR), tzinfo=tz)
 
 
@@ -219,7 +222,7 @@ def _lock_order(order_id: int) -> Order:
     try:
         return Order.objects.select_for_update().get(pk=order_id)
     except Order.DoesNotExist as error:
-        raise OrderNotFound(f"No order {order_id}.", order_id=order_id) from error
+        raise OrderNotFound(_("No order %(order_id)s.") % {"order_id": order_id}, order_id=order_id) from error
 
 
 def _flag(order: Order, reason: str) -> None:
@@ -255,13 +258,17 @@ def order_create(
     merchant = Merchant.objects.filter(pk=merchant_id, is_active=True).first()
     product = VoucherProduct.objects.filter(pk=product_id, merchant_id=merchant_id, is_active=True).first()
     if merchant is None or product is None:
-        raise UnknownProduct("This voucher is not on sale here.", product_id=product_id)
+        raise UnknownProduct(_("This voucher is not on sale here."), product_id=product_id)
     if not 1 <= quantity <= MAX_VOUCHERS_PER_ORDER:
-        raise InvalidOrderInput(f"Choose 1 to {MAX_VOUCHERS_PER_ORDER} vouchers.", field="quantity")
+        raise InvalidOrderInput(
+            _("Choose 1 to %(limit)d vouchers.") % {"limit": MAX_VOUCHERS_PER_ORDER}, field="quantity"
+        )
     if len(message) > MAX_MESSAGE_LENGTH:
-        raise InvalidOrderInput(f"Keep the message to {MAX_MESSAGE_LENGTH} characters.", field="message")
+        raise InvalidOrderInput(
+            _("Keep the message to %(limit)d characters.") % {"limit": MAX_MESSAGE_LENGTH}, field="message"
+        )
     if bool(recipient_name) != bool(recipient_email):
-        raise InvalidOrderInput("Enter the recipient's name and email.", field="recipient_email")
+        raise InvalidOrderInput(_("Enter the recipient's name and email."), field="recipient_email")
     price = product_line_price(product=product, amount=amount)
     send_at = send_at_for(merchant=merchant, send_date=send_date)
     order = Order.objects.create(
@@ -349,7 +356,10 @@ def order_fulfil(*, order_id: int, cause: str = "payment received") -> Order:
     if order.status == OrderStatus.FULFILLED:
         return order
     if order.status != OrderStatus.PAID:
-        raise InvalidOrderTransition(f"Only paid orders are fulfilled; this one is {order.status}.", order_id=order_id)
+        raise InvalidOrderTransition(
+            _("Only paid orders are fulfilled; this one is %(status)s.") % {"status": order.get_status_display()},
+            order_id=order_id,
+        )
     merchant = order.merchant
     now = timezone.now()
     for line in order.lines.select_related("product"):
@@ -411,7 +421,10 @@ def order_expire(*, order_id: int, cause: str) -> Order:
     if order.status == OrderStatus.EXPIRED:
         return order
     if order.status != OrderStatus.PENDING:
-        raise InvalidOrderTransition(f"Only pending orders expire; this one is {order.status}.", order_id=order_id)
+        raise InvalidOrderTransition(
+            _("Only pending orders expire; this one is %(status)s.") % {"status": order.get_status_display()},
+            order_id=order_id,
+        )
     order.status = OrderStatus.EXPIRED
     order.save(update_fields=["status", "updated_at"])
     _log(order, from_status=OrderStatus.PENDING, cause=cause)
@@ -429,7 +442,8 @@ def order_cancel(*, order_id: int, cause: str) -> Order:
         return order
     if order.status != OrderStatus.PENDING:
         raise InvalidOrderTransition(
-            f"Only pending orders can be cancelled; this one is {order.status}.", order_id=order_id
+            _("Only pending orders can be cancelled; this one is %(status)s.") % {"status": order.get_status_display()},
+            order_id=order_id,
         )
     order.status = OrderStatus.CANCELLED
     order.save(update_fields=["status", "updated_at"])
@@ -466,9 +480,11 @@ def order_refund(*, order_id: int, amount_refunded: int, cause: str) -> Order:
         OrderStatus.DISPUTED,
         OrderStatus.REFUNDED,
     ):
-        raise InvalidOrderTransition(f"Only paid orders can be refunded; this one is {order.status}.")
+        raise InvalidOrderTransition(
+            _("Only paid orders can be refunded; this one is %(status)s.") % {"status": order.get_status_display()}
+        )
     if amount_refunded > order.total:
-        raise InvalidOrderInput("Refund larger than the order.", field="amount", amount=amount_refunded)
+        raise InvalidOrderInput(_("Refund larger than the order."), field="amount", amount=amount_refunded)
     if amount_refunded <= order.amount_refunded:
         return order
     delta = amount_refunded - order.amount_refunded
@@ -517,7 +533,9 @@ def order_dispute_open(*, order_id: int, cause: str) -> Order:
     if order.status == OrderStatus.DISPUTED:
         return order
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED):
-        raise InvalidOrderTransition(f"Only paid orders can be disputed; this one is {order.status}.")
+        raise InvalidOrderTransition(
+            _("Only paid orders can be disputed; this one is %(status)s.") % {"status": order.get_status_display()}
+        )
     for voucher in _order_vouchers(order):
         if voucher.status == VoucherStatus.ACTIVE:
             voucher_freeze(voucher_id=voucher.pk, reason=f"payment disputed: {cause}")
@@ -539,7 +557,7 @@ def order_dispute_close(*, order_id: int, won: bool, cause: str) -> Order:
     order = _lock_order(order_id)
     opened = order.status_changes.filter(to_status=OrderStatus.DISPUTED).order_by("-created_at", "-pk").first()
     if opened is None:
-        raise InvalidOrderTransition("This order has no dispute.", order_id=order_id)
+        raise InvalidOrderTransition(_("This order has no dispute."), order_id=order_id)
     if order.status != OrderStatus.DISPUTED:
         return order
     for voucher in _order_vouchers(order):
