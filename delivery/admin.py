@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
@@ -183,7 +184,11 @@ class DeliveryAdmin(MerchantScopedAdmin):
                 continue
             done += 1
         if done:
-            self.message_user(request, _("%(count)d email(s) queued again.") % {"count": done}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("%(count)d email queued again.", "%(count)d emails queued again.", done) % {"count": done},
+                messages.SUCCESS,
+            )
         return done
 
     @admin.action(description=_("Resend the email"), permissions=["change"])

@@ -2,46 +2,48 @@
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DeliveryError(Exception):
     code = "delivery_error"
-    default_message = "The delivery cannot be changed."
+    default_message = _("The delivery cannot be changed.")
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
         self.details = details
 
 
 class UnknownPurpose(DeliveryError):
     code = "unknown_purpose"
-    default_message = "A delivery is for the recipient or a copy for the buyer."
+    default_message = _("A delivery is for the recipient or a copy for the buyer.")
 
 
 class DeliveryInFlight(DeliveryError):
     """The email is being sent right now by a worker; changing it now could send it twice."""
 
     code = "in_flight"
-    default_message = "The email is being sent right now; try again in a few minutes."
+    default_message = _("The email is being sent right now; try again in a few minutes.")
 
 
 class InvalidRecipient(DeliveryError):
     code = "invalid_recipient"
-    default_message = "Enter a valid email address."
+    default_message = _("Enter a valid email address.")
 
 
 class PdfRenderError(DeliveryError):
     code = "pdf_render_failed"
-    default_message = "The voucher PDF could not be rendered."
+    default_message = _("The voucher PDF could not be rendered.")
 
 
 class PdfRenderTimeout(PdfRenderError):
     code = "pdf_render_timeout"
-    default_message = "Rendering the voucher PDF took too long."
+    default_message = _("Rendering the voucher PDF took too long.")
 
 
 class AssetRefused(DeliveryError):
     """The PDF asked for a resource outside the bundled assets and the merchant's logo."""
 
     code = "asset_refused"
-    default_message = "This resource may not be loaded into a voucher PDF."
+    default_message = _("This resource may not be loaded into a voucher PDF.")

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from payments.errors import OrderNotPayable, PaymentNotFound, ProviderUnavailable, RefundNotPossible, SignatureInvalid
 from payments.models import Payment, StripeEvent
@@ -115,11 +116,11 @@ def checkout_start(*, order_id: int) -> str:
     """
     order = Order.objects.select_related("merchant").filter(pk=order_id).first()
     if order is None or order.status != OrderStatus.PENDING:
-        raise OrderNotPayable("This order cannot be paid (any more).", order_id=order_id)
+        raise OrderNotPayable(_("This order cannot be paid (any more)."), order_id=order_id)
     existing = Payment.objects.filter(order=order).first()
     if existing is not None:
         if existing.status != Payment.Status.OPEN:
-            raise OrderNotPayable("The checkout of this order is closed.", order_id=order_id)
+            raise OrderNotPayable(_("The checkout of this order is closed."), order_id=order_id)
         return existing.checkout_url
     if demo_mode():
         session_id = f"cs_demo_{secrets.token_urlsafe(18)}"
@@ -145,7 +146,7 @@ def checkout_start(*, order_id: int) -> str:
         )
     except stripe.StripeError as error:
         logger.warning("checkout session for order %s failed: %s", order.pk, error)
-        raise ProviderUnavailable("The payment provider is not available; please try again.") from error
+        raise ProviderUnavailable(_("The payment provider is not available; please try again.")) from error
     try:
         payment, _created = Payment.objects.get_or_create(
             order=order,
@@ -478,13 +479,20 @@ def refund_create(*, order_id: int, amount: int | None = None) -> str:
     order = Order.objects.select_related("merchant").filter(pk=order_id).first()
     payment = Payment.objects.filter(order_id=order_id).first()
     if order is None or payment is None or not payment.payment_intent_id:
-        raise RefundNotPossible("This order has no payment to refund.", order_id=order_id)
+        raise RefundNotPossible(_("This order has no payment to refund."), order_id=order_id)
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        raise RefundNotPossible(f"A {order.status} order cannot be refunded here.", order_id=order_id)
+        raise RefundNotPossible(
+            _("An order with status %(status)s cannot be refunded here.") % {"status": order.get_status_display()},
+            order_id=order_id,
+        )
     remaining = order.total - order.amount_refunded
     amount = remaining if amount is None else amount
     if not 0 < amount <= remaining:
-        raise RefundNotPossible(f"Refund between 1 and {remaining} {order.currency}.", amount=amount)
+        raise RefundNotPossible(
+            _("Refund between 1 and %(remaining)s %(currency)s.")
+            % {"remaining": remaining, "currency": order.currency},
+            amount=amount,
+        )
     refunded_total = order.amount_refunded + amount
     if payment.is_demo:
         charge = {
@@ -509,7 +517,7 @@ def refund_create(*, order_id: int, amount: int | None = None) -> str:
         )
     except stripe.StripeError as error:
         logger.warning("refund for order %s failed: %s", order.pk, error)
-        raise ProviderUnavailable("The payment provider refused or did not answer; nothing was refunded.") from error
+        raise ProviderUnavailable(_("The payment provider refused or did not answer; nothing was refunded.")) from error
     return str(refund.id)
 
 
@@ -532,7 +540,7 @@ def demo_pay(*, session_id: str) -> Payment:
     """
     payment = demo_payment(session_id=session_id)
     if payment is None:
-        raise OrderNotPayable("No such demo checkout.", session_id=session_id)
+        raise OrderNotPayable(_("No such demo checkout."), session_id=session_id)
     order = payment.order
     session = {
         "id": payment.session_id,

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from shop.tenancy import MerchantScopedAdmin, merchants_for_user
 from vouchers.codes import MalformedCode, normalize_code
@@ -206,7 +206,7 @@ class VoucherAdmin(MerchantScopedAdmin):
         form_class: type[ReasonForm],
         title: str,
         apply: Callable[[Voucher, Any], object],
-        done: str,
+        done: Callable[[int], str],
     ) -> HttpResponse | None:
         # A user may view some merchants and manage others: act only on vouchers they may change.
         allowed = queryset
@@ -224,7 +224,7 @@ class VoucherAdmin(MerchantScopedAdmin):
                 else:
                     succeeded += 1
             if succeeded:
-                self.message_user(request, done % {"count": succeeded}, messages.SUCCESS)
+                self.message_user(request, done(succeeded) % {"count": succeeded}, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -250,7 +250,7 @@ class VoucherAdmin(MerchantScopedAdmin):
             apply=lambda voucher, form: voucher_void(
                 voucher_id=voucher.pk, reason=form.cleaned_data["reason"], actor=actor
             ),
-            done=_("%(count)d voucher(s) voided."),
+            done=lambda n: ngettext("%(count)d voucher voided.", "%(count)d vouchers voided.", n),
         )
 
     @admin.action(description=gettext_lazy("Correct the balance of selected vouchers"), permissions=["change"])
@@ -279,7 +279,7 @@ class VoucherAdmin(MerchantScopedAdmin):
             form_class=AdjustForm,
             title=_("Correct balances"),
             apply=adjust,
-            done=_("%(count)d balance(s) corrected."),
+            done=lambda n: ngettext("%(count)d balance corrected.", "%(count)d balances corrected.", n),
         )
 
     @admin.action(description=gettext_lazy("Extend the expiry of selected vouchers"), permissions=["change"])
@@ -296,7 +296,7 @@ class VoucherAdmin(MerchantScopedAdmin):
                 reason=form.cleaned_data["reason"],
                 actor=actor,
             ),
-            done=_("%(count)d voucher(s) extended."),
+            done=lambda n: ngettext("%(count)d voucher extended.", "%(count)d vouchers extended.", n),
         )
 
 

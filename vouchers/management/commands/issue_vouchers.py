@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from shop.models import Merchant
 from vouchers.errors import VoucherError
@@ -95,6 +96,10 @@ class Command(BaseCommand):
             self.stdout.write(voucher.display_code)
         worth = f"{value} × {item}" if kind == VoucherKind.ITEM else format_money(value, merchant.currency)
         self.stderr.write(
-            _("Issued %(count)d voucher(s) of %(worth)s for %(merchant)s.")
+            ngettext(
+                "Issued %(count)d voucher of %(worth)s for %(merchant)s.",
+                "Issued %(count)d vouchers of %(worth)s for %(merchant)s.",
+                count,
+            )
             % {"count": count, "worth": worth, "merchant": merchant.name}
         )
