@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from delivery.services import delivery_resend
-from shop.tenancy import MerchantScopedAdmin
+from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
 from vouchers.models import Voucher
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)
@@ -66,51 +66,21 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         return queryset
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    extra = 0
-    can_delete = False
     fields = ("created_at", "kind", "attempt_number", "to_email", "detail")
     readonly_fields = fields
     ordering = ("created_at", "pk")
     verbose_name_plural = _("Timeline")
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Shown only inside a parent page whose (merchant-scoped) admin already allowed the view.
-        return bool(request.user.is_active and request.user.is_staff)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyInline):
     """A voucher's deliveries with their status and timeline, read-only; for the voucher admin."""
 
     model = Delivery
-    extra = 0
-    can_delete = False
     fields = ("purpose", "to_email", "status_badge", "attempts", "send_at", "sent_at", "timeline")
     readonly_fields = fields
     show_change_link = True
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Shown only inside a parent page whose (merchant-scoped) admin already allowed the view.
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("status"))
     def status_badge(self, obj: Delivery) -> str:

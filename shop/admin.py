@@ -17,7 +17,7 @@ from shop.errors import ShopError
 from shop.models import Location, Merchant, Order, OrderLine, OrderStatusChange, StaffMembership, VoucherProduct
 from shop.services import order_cancel, staff_add
 from shop.templatetags.shop_money import safe_colour
-from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
+from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin, ReadOnlyInline
 from vouchers.money import format_money
 
 admin.site.site_header = _("Voucher Shop")
@@ -189,26 +189,16 @@ class VoucherProductAdmin(MerchantScopedAdmin):
         return ", ".join(parts)
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
-    can_delete = False
     fields = ("product", "quantity", "unit_amount", "voucher_value", "recipient_name", "recipient_email", "send_at")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class OrderStatusChangeInline(admin.TabularInline):
+class OrderStatusChangeInline(ReadOnlyInline):
     model = OrderStatusChange
-    extra = 0
-    can_delete = False
     fields = ("created_at", "from_status", "to_status", "cause")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Order)

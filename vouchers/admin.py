@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from shop.tenancy import MerchantScopedAdmin, merchants_for_user
+from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline, merchants_for_user
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
@@ -87,12 +87,10 @@ def _end_of_day(voucher: Voucher, form: ExtendForm) -> datetime | None:
     return datetime.combine(day, time.max, tzinfo=zoneinfo.ZoneInfo(voucher.merchant.time_zone or "UTC"))
 
 
-class LedgerInline(admin.TabularInline):
+class LedgerInline(ReadOnlyInline):
     model = VoucherTransaction
     fk_name = "voucher"
-    extra = 0
     max_num = 0
-    can_delete = False
     show_change_link = False
     ordering = ("-created_at", "-pk")
     fields = readonly_fields = (
@@ -115,19 +113,6 @@ class LedgerInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherTransaction]:
         return super().get_queryset(request).select_related("voucher", "location")
-
-    # The parent admin has already decided the voucher is one of the user's merchants; the ledger is never edited.
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Voucher)

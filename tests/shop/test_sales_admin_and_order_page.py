@@ -143,6 +143,9 @@ def test_the_order_and_voucher_admin_show_where_each_email_stands(client, two_sh
         assert "berta@example.com" in html
         assert "beta-buyer@example.com" not in html
     assert voucher.display_code in order_html
+    # The order's lines and status log show for the merchant's owner, who has no model permissions of their own
+    assert "Alpha voucher" in order_html
+    assert "<td>Paid</td>" in order_html or ">Paid<" in order_html
     deliveries = list(Delivery.objects.filter(voucher=voucher))
     assert deliveries
     for delivery in deliveries:
