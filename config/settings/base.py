@@ -153,6 +153,10 @@ from config.email import email_settings_from_url  # noqa: E402
 
 globals().update(email_settings_from_url(EMAIL_URL))
 
+# How many reverse proxies in front of the app append to X-Forwarded-For; 0 means clients connect directly and
+# REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "redemption.api_errors.exception_handler",
@@ -178,5 +182,7 @@ LOGGING = {
 
 # Stripe. Without STRIPE_SECRET_KEY, checkout goes to the local demo payment page (see payments/).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_demo_local_only")
+# The default signs the demo checkout's events locally; production refuses to run with it.
+DEMO_WEBHOOK_SECRET = "whsec_demo_local_only"  # noqa: S105 - public on purpose, refused in production
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SECRET)
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")

@@ -9,8 +9,17 @@ _KNOWN_UNSAFE_PREFIXES = ("django-insecure", "change-me", "changeme", "secret")
 _MIN_SECRET_KEY_LENGTH = 50
 
 
-def check_production_settings(*, secret_key: str, debug: bool, allowed_hosts: list[str]) -> None:
-    """Raise ImproperlyConfigured when production would run with a guessable key, debug pages or no host."""
+def check_production_settings(
+    *,
+    secret_key: str,
+    debug: bool,
+    allowed_hosts: list[str],
+    stripe_secret_key: str = "",
+    stripe_webhook_secret: str = "",
+    demo_payments: bool = False,
+) -> None:
+    """Raise ImproperlyConfigured when production would run with a guessable key, debug pages, no host, or
+    payments that anyone could fake (the demo checkout, or webhooks checked against the public demo secret)."""
     if not secret_key:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
@@ -25,11 +34,32 @@ def check_production_settings(*, secret_key: str, debug: bool, allowed_hosts: li
         raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
     if not allowed_hosts or "*" in allowed_hosts:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list the shop's host names (not '*').")
+    if demo_payments:
+        return
+    if not stripe_secret_key:
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY is not set: checkout would be the demo page, where anyone gets vouchers without "
+            "paying. Set the Stripe keys, or DEMO_PAYMENTS=true for a demonstration site."
+        )
+    if not stripe_webhook_secret or stripe_webhook_secret == DEMO_WEBHOOK_SECRET:
+        raise ImproperlyConfigured(
+            "STRIPE_WEBHOOK_SECRET is not set: copy the signing secret (whsec_...) of the webhook endpoint from "
+            "the Stripe dashboard."
+        )
 
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
-check_production_settings(secret_key=SECRET_KEY, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
+# A demonstration site may run the demo checkout on purpose; a shop never does by accident.
+DEMO_PAYMENTS = env.bool("DEMO_PAYMENTS", default=False)
+check_production_settings(
+    secret_key=SECRET_KEY,
+    debug=DEBUG,
+    allowed_hosts=ALLOWED_HOSTS,
+    stripe_secret_key=STRIPE_SECRET_KEY,
+    stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
+    demo_payments=DEMO_PAYMENTS,
+)
 
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -13,10 +13,13 @@ from config.email import email_settings_from_url
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOOD_KEY = "q9X2v7LmP4zR8tY1wK6nB3cJ5hF0dS9aE2gU7iO4pL1mN8bV6cX3zQ5rT0yW7uI2"
+STRIPE = {"STRIPE_SECRET_KEY": "sk_live_example", "STRIPE_WEBHOOK_SECRET": "whsec_example_from_dashboard"}
+SAFE = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "shop.example.com", **STRIPE}
 
 
 def load_production_settings(**environment: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    ours = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DEMO_PAYMENTS"}
+    env = {key: value for key, value in os.environ.items() if key not in ours}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **environment)
     code = "import django; django.setup(); from django.conf import settings; print('ok', settings.DEBUG)"
     return subprocess.run(
@@ -36,6 +39,11 @@ def load_production_settings(**environment: str) -> subprocess.CompletedProcess[
         ({"SECRET_KEY": "a" * 64, "ALLOWED_HOSTS": "shop.example.com"}, "not random enough"),
         ({"SECRET_KEY": GOOD_KEY, "DEBUG": "true", "ALLOWED_HOSTS": "shop.example.com"}, "DEBUG must be off"),
         ({"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        # Without a Stripe key the checkout would be the demo page: vouchers for anyone, unpaid.
+        ({**SAFE, "STRIPE_SECRET_KEY": ""}, "STRIPE_SECRET_KEY is not set"),
+        # Without the endpoint's secret, events would be checked against the public demo secret.
+        ({**SAFE, "STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET is not set"),
+        ({**SAFE, "STRIPE_WEBHOOK_SECRET": "whsec_demo_local_only"}, "STRIPE_WEBHOOK_SECRET is not set"),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(environment, message):
@@ -46,9 +54,14 @@ def test_production_refuses_an_unsafe_configuration(environment, message):
 
 
 def test_production_starts_with_a_safe_configuration():
-    result = load_production_settings(SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="shop.example.com")
+    result = load_production_settings(**SAFE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok False"
+
+
+def test_a_demonstration_site_runs_the_demo_checkout_only_when_asked():
+    result = load_production_settings(SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="demo.example.com", DEMO_PAYMENTS="true")
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(
