@@ -5,6 +5,7 @@ Views only validate input, call a service and serialize the answer. Errors becom
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from redemption import throttling
 from redemption.api_auth import BearerTokenAuthentication, HasScope
 from redemption.idempotency import HEADER, idempotent
 from redemption.models import ApiToken, Hold, Redemption, Scope
@@ -28,6 +30,7 @@ from redemption.services import (
     redemption_create,
     redemption_reverse,
     voucher_find,
+    voucher_state_after,
     voucher_state_now,
     voucher_validate,
 )
@@ -76,27 +79,35 @@ class VoucherOutputSerializer(serializers.Serializer):
     display = serializers.CharField()
 
 
+# The answers are built as plain dicts: a serializer instance per answer (fields deep-copied, then walked) costs
+# more than the rest of a validation. The serializers above and below describe the same shape for the schema;
+# tests check that both agree.
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
 def voucher_data(state: VoucherState) -> dict[str, Any]:
     voucher = state.voucher
     is_item = voucher.kind == VoucherKind.ITEM
-    return VoucherOutputSerializer(
-        {
-            "code": voucher.display_code,
-            "kind": voucher.kind,
-            "currency": voucher.currency,
-            "initial_value": None if is_item else voucher.initial_value,
-            "balance": None if is_item else voucher.balance,
-            "initial_quantity": voucher.initial_value if is_item else None,
-            "remaining_quantity": voucher.balance if is_item else None,
-            "status": voucher.status,
-            "is_redeemable": state.is_redeemable,
-            "redeemable_amount": state.redeemable_amount,
-            "not_redeemable_reason": state.not_redeemable_reason or None,
-            "valid_from": voucher.valid_from,
-            "expires_at": voucher.expires_at,
-            "display": state.display,
-        }
-    ).data
+    return {
+        "code": voucher.display_code,
+        "kind": str(voucher.kind),
+        "currency": voucher.currency,
+        "initial_value": None if is_item else voucher.initial_value,
+        "balance": None if is_item else voucher.balance,
+        "initial_quantity": voucher.initial_value if is_item else None,
+        "remaining_quantity": voucher.balance if is_item else None,
+        "status": str(voucher.status),
+        "is_redeemable": bool(state.is_redeemable),
+        "redeemable_amount": state.redeemable_amount,
+        "not_redeemable_reason": state.not_redeemable_reason or None,
+        "valid_from": _datetime(voucher.valid_from),
+        "expires_at": _datetime(voucher.expires_at),
+        "display": str(state.display),
+    }
 
 
 class RedemptionOutputSerializer(serializers.Serializer):
@@ -112,18 +123,16 @@ class RedemptionOutputSerializer(serializers.Serializer):
 
 def redemption_data(redemption: Redemption) -> dict[str, Any]:
     is_item = redemption.voucher.kind == VoucherKind.ITEM
-    return RedemptionOutputSerializer(
-        {
-            "id": redemption.pk,
-            "amount": None if is_item else redemption.amount,
-            "quantity": redemption.amount if is_item else None,
-            "currency": redemption.voucher.currency,
-            "created_at": redemption.created_at,
-            "location": redemption.location.slug if redemption.location else None,
-            "reference": redemption.reference,
-            "reversed_at": redemption.reversed_at,
-        }
-    ).data
+    return {
+        "id": redemption.pk,
+        "amount": None if is_item else redemption.amount,
+        "quantity": redemption.amount if is_item else None,
+        "currency": redemption.voucher.currency,
+        "created_at": _datetime(redemption.created_at),
+        "location": redemption.location.slug if redemption.location_id and redemption.location else None,
+        "reference": redemption.reference,
+        "reversed_at": _datetime(redemption.reversed_at),
+    }
 
 
 class RedemptionWithVoucherSerializer(serializers.Serializer):
@@ -132,7 +141,7 @@ class RedemptionWithVoucherSerializer(serializers.Serializer):
 
 
 def redemption_answer(redemption: Redemption) -> dict[str, Any]:
-    state = voucher_state_now(voucher_id=redemption.voucher_id, location_id=redemption.location_id)
+    state = voucher_state_after(redemption)
     return {"redemption": redemption_data(redemption), "voucher": voucher_data(state)}
 
 
@@ -174,7 +183,7 @@ class TokenApi(APIView):
             actor=Actor.api_token(f"{token.name} ({token.prefix})"),
             bound_location_id=token.location_id,
             api_token_id=token.pk,
-            ip=self.request.META.get("REMOTE_ADDR") or None,
+            ip=throttling.client_ip(self.request.META),
         )
 
     def write(self, request: Request, perform: Callable[[], Response]) -> Response:

@@ -3,13 +3,20 @@
 The record is created, and committed, before the work starts; a second request with the key finds it: in
 flight -> 409 ``idempotency_key_in_use``; done with the same request -> the stored status and body; done with a
 different request -> 422 ``idempotency_key_reused``. Server errors are not stored, so a retry runs again.
+
+On PostgreSQL the record's own commits do not wait for the disk (``synchronous_commit`` off for those
+transactions only): they are visible to other requests at once, and the write-ahead log is flushed in order, so
+the synchronous commit of the redemption that follows makes the new record durable too. Only the final "done"
+may be lost in a crash of the database within a fraction of a second; the record then stays in flight (409) until
+it is purged as stale, and the ledger's own key still prevents a second redemption.
 """
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +42,17 @@ def request_fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _record_transaction() -> Iterator[None]:
+    """A transaction for the record alone; on PostgreSQL its commit does not wait for the disk."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -> Response:
     """Run ``run`` once per (token, key); without the header it simply runs."""
     key = request.headers.get(HEADER, "").strip()
@@ -51,7 +69,7 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
         )
     fingerprint = request_fingerprint(request)
     try:
-        with transaction.atomic():
+        with _record_transaction():
             record = IdempotencyRecord.objects.create(api_token=token, key=key, fingerprint=fingerprint)
     except IntegrityError:
         return _answer_existing(token, key, fingerprint)
@@ -63,9 +81,10 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
     if response.status_code >= 500:
         IdempotencyRecord.objects.filter(pk=record.pk).delete()
         return response
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        state=IdempotencyState.DONE, status_code=response.status_code, response_body=response.data
-    )
+    with _record_transaction():
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            state=IdempotencyState.DONE, status_code=response.status_code, response_body=response.data
+        )
     return response
 
 

@@ -62,8 +62,10 @@ def redemptions_recent(*, merchant_id: int, location_id: int, limit: int = 10) -
 def api_token_by_secret(token: str) -> ApiToken | None:
     """The active token with this secret, or None."""
     # Asked on every API request: only the columns the request needs, no joins beyond the merchant's flag.
-    return (
-        ApiToken.objects.filter(secret_hash=hash_token(token), revoked_at__isnull=True, merchant__is_active=True)
-        .only("pk", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at")
-        .first()
-    )
+    # get() rather than first(): the hash is unique, and first() would add an ORDER BY to build and run.
+    try:
+        return ApiToken.objects.only(
+            "pk", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at"
+        ).get(secret_hash=hash_token(token), revoked_at__isnull=True, merchant__is_active=True)
+    except ApiToken.DoesNotExist:
+        return None

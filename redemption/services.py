@@ -38,7 +38,7 @@ from redemption.models import (
 from redemption.selectors import held_amount, hold_get, redemption_get
 from shop.models import Location
 from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
-from vouchers.models import Voucher, VoucherKind
+from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_get_by_code, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_reverse
 
@@ -143,6 +143,21 @@ def voucher_state_now(*, voucher_id: int, location_id: int | None = None) -> Vou
     """The validation view of a voucher after a change, read fresh from the database."""
     voucher = Voucher.objects.select_related("merchant").get(pk=voucher_id)
     return voucher_state(voucher, location_id=location_id, held_amount=held_amount(voucher_id=voucher_id))
+
+
+def voucher_state_after(redemption: Redemption) -> VoucherState:
+    """The validation view of the redemption's voucher as ``redemption_create`` or ``redemption_reverse`` left it.
+
+    Those services leave on the redemption either the voucher they updated under the lock or none, so only the
+    live holds are counted again; without one the voucher is read fresh (and kept for the serializer).
+    """
+    if not Redemption.voucher.is_cached(redemption):
+        redemption.voucher = Voucher.objects.select_related("merchant").get(pk=redemption.voucher_id)
+    return voucher_state(
+        redemption.voucher,
+        location_id=redemption.location_id,
+        held_amount=held_amount(voucher_id=redemption.voucher_id),
+    )
 
 
 def _positive_int(value: object) -> int:
@@ -309,7 +324,9 @@ def redemption_create(
         )
         # Only a retry with the same key can get back a ledger row that already has its redemption.
         earlier = Redemption.objects.filter(transaction=entry).first() if idempotency_key else None
-        return earlier or Redemption.objects.create(
+        if earlier is not None:
+            return earlier
+        redemption = Redemption.objects.create(
             transaction=entry,
             merchant_id=caller.merchant_id,
             voucher_id=voucher.pk,
@@ -319,6 +336,12 @@ def redemption_create(
             api_token_id=caller.api_token_id,
             reference=entry.reference,
         )
+        if VoucherTransaction.voucher.is_cached(entry):
+            # The ledger row carries the voucher it updated under the lock: the answer needs no second read.
+            updated = entry.voucher
+            updated.merchant = voucher.merchant
+            redemption.voucher = updated
+        return redemption
 
 
 def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redemption:
@@ -341,6 +364,8 @@ def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key
             redemption.reversal = entry
             redemption.reversed_at = entry.created_at
             redemption.save(update_fields=["reversal", "reversed_at"])
+        if VoucherTransaction.voucher.is_cached(entry):
+            redemption.voucher = entry.voucher
         return redemption
 
 

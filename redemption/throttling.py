@@ -5,9 +5,12 @@ caller over the limit is refused every lookup until the window ends, and one aud
 window. Only failures count, so a busy till that scans real vouchers is never slowed down.
 """
 
+import ipaddress
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 from redemption.errors import CodeGuessingThrottled
@@ -15,6 +18,25 @@ from redemption.models import ThrottleEvent
 
 LIMIT = 10
 WINDOW_SECONDS = 60
+
+
+def client_ip(meta: Mapping[str, Any]) -> str | None:
+    """The caller's address: REMOTE_ADDR, or behind ``TRUSTED_PROXY_COUNT`` reverse proxies the address the
+    outermost of them saw (the Nth entry of X-Forwarded-For from the right; entries further left are whatever the
+    client chose to send). A header shorter than that, or an entry that is not an address, falls back to
+    REMOTE_ADDR."""
+    remote = str(meta.get("REMOTE_ADDR") or "") or None
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0)
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
 def _window(now: float) -> int:

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from redemption import throttling
 from redemption.errors import CodeGuessingThrottled, LocationForbidden, RedemptionNotFound
 from redemption.selectors import redemption_get, redemptions_recent
 from redemption.services import Caller, redemption_create, redemption_reverse, voucher_validate
@@ -78,7 +79,7 @@ def _counter(request: HttpRequest) -> Counter | None:
                     actor=Actor.staff(user.pk, getattr(user, "email", "") or user.get_username()),
                     bound_location_id=location.pk,
                     user_id=user.pk,
-                    ip=request.META.get("REMOTE_ADDR") or None,
+                    ip=throttling.client_ip(request.META),
                 ),
             )
     return None

@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from redemption.models import ThrottleEvent
+from redemption.throttling import client_ip
 from shop.models import Role
 from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
 from tests.redemption.conftest import Api, issue, token_for
@@ -86,3 +87,48 @@ def test_pos_throttles_the_cashier(shop):
     assert ThrottleEvent.objects.filter(user=membership.user).exists()
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert client.post("/pos/lookup/", {"code": voucher.code}).status_code == 200
+
+
+def _fail_ten_times_as(shop, forwarded_for: str) -> None:
+    api = Api(Client(), token_for(shop))
+    headers = {"x-forwarded-for": forwarded_for}
+    assert [api.get(f"vouchers/{UNKNOWN}", headers=headers).status for _ in range(10)] == [404] * 10
+
+
+def test_without_trusted_proxies_the_ip_is_remote_addr_and_forwarded_for_is_ignored(shop, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    voucher = issue(shop, 5000)
+    _fail_ten_times_as(shop, "203.0.113.7")
+    # Another token, another claimed address, the same connection address: the IP counter refuses it.
+    other = Api(Client(), token_for(shop))
+    assert other.get(f"vouchers/{voucher.code}", headers={"x-forwarded-for": "198.51.100.9"}).status == 429
+    assert ThrottleEvent.objects.filter(identity="ip:127.0.0.1").exists()
+
+
+def test_behind_one_trusted_proxy_the_ip_is_the_last_forwarded_address(shop, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    voucher = issue(shop, 5000)
+    # The client prepended a made-up address; the proxy appended the one it saw.
+    _fail_ten_times_as(shop, "10.9.9.9, 203.0.113.7")
+    fresh = Api(Client(), token_for(shop))
+    assert fresh.get(f"vouchers/{voucher.code}", headers={"x-forwarded-for": "198.51.100.9"}).status == 200
+    assert fresh.get(f"vouchers/{voucher.code}", headers={"x-forwarded-for": "203.0.113.7"}).status == 429
+    assert ThrottleEvent.objects.filter(identity="ip:203.0.113.7", ip="203.0.113.7").exists()
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "203.0.113.7", "127.0.0.1"),
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "1.1.1.1, 203.0.113.7", "203.0.113.7"),
+        (2, "1.1.1.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+        (2, "203.0.113.7", "127.0.0.1"),  # fewer entries than proxies: not through the proxies as configured
+        (1, "", "127.0.0.1"),
+        (1, "not-an-address", "127.0.0.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    assert client_ip({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": forwarded}) == expected
