@@ -6,7 +6,7 @@ member of one merchant never sees another merchant's rows. Rows outside a user's
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -54,6 +54,20 @@ def locations_for_user(user: AnyUser, merchant: Merchant) -> QuerySet[Location]:
     return locations.filter(pk__in=limited) if limited.exists() else locations
 
 
+def _roles_by_merchant(request: HttpRequest) -> dict[Any, str]:
+    """The user's role at each active merchant, read once per request: the admin asks every model admin for its
+    permissions on every page (navigation, buttons), and each answer needs these rows."""
+    cached: dict[Any, str] | None = getattr(request, "_roles_by_merchant", None)
+    if cached is None:
+        cached = dict(
+            StaffMembership.objects.filter(user_id=cast("int", request.user.pk), merchant__is_active=True).values_list(
+                "merchant_id", "role"
+            )
+        )
+        request._roles_by_merchant = cached  # type: ignore[attr-defined]
+    return cached
+
+
 class MerchantScopedAdmin(admin.ModelAdmin):
     """Admin for rows that belong to a merchant: staff see and choose only their merchants' rows.
 
@@ -96,10 +110,10 @@ class MerchantScopedAdmin(admin.ModelAdmin):
             return False
         if user.is_superuser:
             return True
-        merchants = merchants_for_user(user, roles=roles)
+        roles_by_merchant = _roles_by_merchant(request)
         if obj is None:
-            return merchants.exists()
-        return merchants.filter(pk=self.merchant_id_of(obj)).exists()
+            return any(role in roles for role in roles_by_merchant.values())
+        return roles_by_merchant.get(self.merchant_id_of(obj)) in roles
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, self.view_roles, None)

@@ -137,3 +137,14 @@ def test_owner_cannot_give_a_location_of_another_merchant(client, two_merchants)
     assert response.status_code == 200
     assert "locations" in response.context["adminform"].form.errors
     assert not StaffMembership.objects.filter(user__username="x@example.com").exists()
+
+
+def test_an_admin_page_reads_the_staff_members_memberships_once(client, two_merchants, django_assert_max_num_queries):
+    # Given an owner of merchant A; the admin asks every model admin for its permissions on every page
+    client.force_login(two_merchants["owner_a"])
+    # Then the page costs a handful of queries, not one membership query per permission question
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("admin:shop_location_changelist"))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("admin:index")).status_code == 200
