@@ -284,23 +284,33 @@ def voucher_reverse(
     )
 
 
-def _take_all(
-    voucher_id: int, *, kind: str, actor: Actor, reason: str, idempotency_key: str | None = None
+def _take(
+    voucher_id: int,
+    *,
+    kind: str,
+    amount: int | None,
+    actor: Actor,
+    reason: str,
+    idempotency_key: str | None = None,
 ) -> VoucherTransaction:
-    """Void or refund the whole remaining value; the voucher becomes void and keeps its history."""
+    """Void or refund ``amount`` (None: the whole remaining value). A voucher left with nothing becomes void and
+    keeps its history."""
     voucher = _lock(voucher_id)
-    fingerprint = _fingerprint(kind, "all")
+    fingerprint = _fingerprint(kind, "all" if amount is None else amount)
     earlier = _replay(voucher, idempotency_key, fingerprint)
     if earlier is not None:
         return earlier
     if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
         raise InvalidTransition(_("The voucher is already %(status)s.") % {"status": voucher.get_status_display()})
+    taken = voucher.balance if amount is None else amount
+    if taken > voucher.balance:
+        raise InsufficientBalance(available=voucher.balance)
     return _record(
         voucher,
         kind=kind,
-        amount=-voucher.balance,
+        amount=-taken,
         actor=actor,
-        status=VoucherStatus.VOID,
+        status=VoucherStatus.VOID if taken == voucher.balance else None,
         reference=reason,
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
@@ -313,7 +323,9 @@ def voucher_void(
 ) -> VoucherTransaction:
     """Cancel the voucher: its remaining value goes to zero and it can no longer be used. Raises
     InvalidTransition when it is already void or expired."""
-    return _take_all(voucher_id, kind=TransactionKind.VOID, actor=actor, reason=reason, idempotency_key=idempotency_key)
+    return _take(
+        voucher_id, kind=TransactionKind.VOID, amount=None, actor=actor, reason=reason, idempotency_key=idempotency_key
+    )
 
 
 @transaction.atomic
@@ -327,31 +339,15 @@ def voucher_refund(
 ) -> VoucherTransaction:
     """Take value off the voucher because its purchase was refunded: all of it (``amount`` None; the voucher
     becomes void) or part of it. Raises InvalidAmount, InsufficientBalance and InvalidTransition."""
-    if amount is None:
-        return _take_all(
-            voucher_id, kind=TransactionKind.REFUND, actor=actor, reason=reason, idempotency_key=idempotency_key
-        )
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
         raise InvalidAmount(amount=amount)
-    voucher = _lock(voucher_id)
-    fingerprint = _fingerprint("refund", amount)
-    earlier = _replay(voucher, idempotency_key, fingerprint)
-    if earlier is not None:
-        return earlier
-    if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-        raise InvalidTransition(_("The voucher is already %(status)s.") % {"status": voucher.get_status_display()})
-    if amount > voucher.balance:
-        raise InsufficientBalance(available=voucher.balance)
-    status = VoucherStatus.VOID if amount == voucher.balance else None
-    return _record(
-        voucher,
+    return _take(
+        voucher_id,
         kind=TransactionKind.REFUND,
-        amount=-amount,
+        amount=amount,
         actor=actor,
-        status=status,
-        reference=reason,
+        reason=reason,
         idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
     )
 
 
