@@ -1,12 +1,18 @@
 """Reads of redemption: live holds, a merchant's redemptions and holds, and the recent list of a location."""
 
+import functools
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from config.rows import ModelColumns
 from redemption.errors import HoldNotFound, RedemptionNotFound
 from redemption.models import ApiToken, Hold, HoldStatus, Redemption, hash_token
+from shop.models import Merchant
+from vouchers.codes import MalformedCode, normalize_code
+from vouchers.models import Voucher
 
 _MAX_ID = 2**63 - 1
 
@@ -59,13 +65,69 @@ def redemptions_recent(*, merchant_id: int, location_id: int, limit: int = 10) -
     )
 
 
+# The two reads below run on every API request; they are written as SQL (see config.rows for why).
+_TOKEN = ModelColumns(ApiToken, "t", ["id", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at"])
+_MERCHANT = ModelColumns(Merchant, "m", ["id", "is_active"])
+_VOUCHER = ModelColumns(Voucher, "v")
+_VOUCHER_MERCHANT = ModelColumns(Merchant, "m", ["id", "time_zone", "locale"])
+_HOLD = ModelColumns(Hold, "h", ["voucher_id", "status", "expires_at", "amount"])
+
+
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    return (
+        f"SELECT {_TOKEN.select_list} FROM {_TOKEN.table} JOIN {_MERCHANT.table} "  # noqa: S608 (names from model metadata; values are parameters)
+        f"ON {_MERCHANT.column('id')} = {_TOKEN.column('merchant_id')} "
+        f"WHERE {_TOKEN.column('secret_hash')} = %s AND {_TOKEN.column('revoked_at')} IS NULL "
+        f"AND {_MERCHANT.column('is_active')}"
+    )
+
+
 def api_token_by_secret(token: str) -> ApiToken | None:
-    """The active token with this secret, or None."""
-    # Asked on every API request: only the columns the request needs, no joins beyond the merchant's flag.
-    # get() rather than first(): the hash is unique, and first() would add an ORDER BY to build and run.
+    """The active token with this secret, of an active merchant, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [hash_token(token)])
+        row = cursor.fetchone()
+    return None if row is None else _TOKEN.instance(row)
+
+
+def counter_voucher(*, merchant_id: int, code: str, lock: bool = False) -> tuple[Voucher, int] | None:
+    """The merchant's voucher with this code (any case, spaces, dashes, look-alikes), with its merchant's time
+    zone and locale, and the amount its live holds reserve; None for unknown, malformed and other merchants' codes.
+
+    One statement for what a validation needs. With ``lock`` (inside a transaction) the voucher row is locked
+    for update, so the held amount stays true until the transaction ends: holds are only added under that lock.
+    """
     try:
-        return ApiToken.objects.only(
-            "pk", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at"
-        ).get(secret_hash=hash_token(token), revoked_at__isnull=True, merchant__is_active=True)
-    except ApiToken.DoesNotExist:
+        canonical = normalize_code(code)
+    except MalformedCode:
         return None
+    with connection.cursor() as cursor:
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(
+            _counter_voucher_sql(connection.vendor, lock), [HoldStatus.LIVE.value, now, merchant_id, canonical]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    voucher = _VOUCHER.instance(row)
+    voucher.merchant = _VOUCHER_MERCHANT.instance(row, len(_VOUCHER.fields))
+    return voucher, int(row[-1] or 0)
+
+
+@functools.cache
+def _counter_voucher_sql(vendor: str, lock: bool) -> str:
+    sql = (
+        f"SELECT {_VOUCHER.select_list}, {_VOUCHER_MERCHANT.select_list}, "  # noqa: S608
+        f"(SELECT COALESCE(SUM({_HOLD.column('amount')}), 0) FROM {_HOLD.table} "
+        f"WHERE {_HOLD.column('voucher_id')} = {_VOUCHER.column('id')} AND {_HOLD.column('status')} = %s "
+        f"AND {_HOLD.column('expires_at')} > %s) "
+        f"FROM {_VOUCHER.table} JOIN {_VOUCHER_MERCHANT.table} "
+        f"ON {_VOUCHER_MERCHANT.column('id')} = {_VOUCHER.column('merchant_id')} "
+        f"WHERE {_VOUCHER.column('merchant_id')} = %s AND {_VOUCHER.column('code')} = %s"
+    )
+    if lock and connection.features.has_select_for_update_of:
+        sql += f" FOR UPDATE OF {_VOUCHER.alias}"
+    elif lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql

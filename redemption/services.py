@@ -35,11 +35,11 @@ from redemption.models import (
     hash_token,
     new_token,
 )
-from redemption.selectors import held_amount, hold_get, redemption_get
+from redemption.selectors import counter_voucher, held_amount, hold_get, redemption_get
 from shop.models import Location
 from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
-from vouchers.selectors import VoucherState, voucher_get_by_code, voucher_state
+from vouchers.selectors import VoucherState, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_reverse
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -108,12 +108,10 @@ def _check_row_location(caller: Caller, location_id: int | None) -> None:
         raise LocationForbidden
 
 
-def voucher_find(*, caller: Caller, code: str) -> Voucher:
-    """The merchant's voucher with ``code``, counting failed lookups against the caller.
-
-    Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for unknown,
-    malformed and other merchants' codes alike.
-    """
+def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[Voucher, int]:
+    """The merchant's voucher with ``code`` and what its live holds reserve, counting failed lookups against the
+    caller. Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for
+    unknown, malformed and other merchants' codes alike."""
     identities = caller.throttle_identities
     throttling.check(
         identities,
@@ -122,11 +120,21 @@ def voucher_find(*, caller: Caller, code: str) -> Voucher:
         user_id=caller.user_id,
         ip=caller.ip,
     )
-    try:
-        return voucher_get_by_code(merchant_id=caller.merchant_id, code=code)
-    except VoucherNotFound:
+    found = counter_voucher(merchant_id=caller.merchant_id, code=code, lock=lock)
+    if found is None:
         throttling.record_failure(identities)
-        raise
+        raise VoucherNotFound
+    return found
+
+
+def voucher_find(*, caller: Caller, code: str) -> Voucher:
+    """The merchant's voucher with ``code``, counting failed lookups against the caller.
+
+    Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for unknown,
+    malformed and other merchants' codes alike.
+    """
+    voucher, _held = _counter_lookup(caller=caller, code=code)
+    return voucher
 
 
 def voucher_validate(*, caller: Caller, code: str, location_id: int | None = None) -> VoucherState:
@@ -135,8 +143,8 @@ def voucher_validate(*, caller: Caller, code: str, location_id: int | None = Non
     Raises VoucherNotFound, CodeGuessingThrottled and LocationForbidden.
     """
     _check_row_location(caller, location_id if location_id is not None else caller.bound_location_id)
-    voucher = voucher_find(caller=caller, code=code)
-    return voucher_state(voucher, location_id=location_id, held_amount=held_amount(voucher_id=voucher.pk))
+    voucher, held = _counter_lookup(caller=caller, code=code)
+    return voucher_state(voucher, location_id=location_id, held_amount=held)
 
 
 def voucher_state_now(*, voucher_id: int, location_id: int | None = None) -> VoucherState:

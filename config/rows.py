@@ -1,0 +1,66 @@
+"""Model instances from hand-written SQL, for the few reads asked on every API request.
+
+Building a query with the ORM costs more CPU than the database spends answering it (about 1 ms against 0.1 ms for
+a lookup by a unique key). ``ModelColumns`` names a model's columns once, for a select list, and turns a row back
+into an instance with the same converters the ORM would apply, on any backend.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class ModelColumns(Generic[M]):
+    """``fields`` (attribute names; all concrete fields when omitted) of ``model``, selected under ``alias``."""
+
+    def __init__(self, model: type[M], alias: str, fields: Sequence[str] | None = None) -> None:
+        self.model = model
+        self.alias = alias
+        self._by_attname = {field.attname: field for field in model._meta.concrete_fields if isinstance(field, Field)}
+        unknown = sorted(set(fields or ()) - set(self._by_attname))
+        if unknown:
+            raise ValueError(f"{model.__name__} has no fields {unknown}")
+        self.fields = [field for name, field in self._by_attname.items() if fields is None or name in fields]
+        self.attnames = [field.attname for field in self.fields]
+        self._converters: dict[str, list[tuple[int, list[Converter], Any]]] = {}
+
+    @property
+    def table(self) -> str:
+        return f"{connection.ops.quote_name(str(self.model._meta.db_table))} {self.alias}"
+
+    @property
+    def select_list(self) -> str:
+        quote = connection.ops.quote_name
+        return ", ".join(f"{self.alias}.{quote(str(field.column))}" for field in self.fields)
+
+    def column(self, attname: str) -> str:
+        """A column of the model under the alias, by attribute name (``merchant_id``, not ``merchant``)."""
+        return f"{self.alias}.{connection.ops.quote_name(str(self._by_attname[attname].column))}"
+
+    def _converters_for_connection(self) -> list[tuple[int, list[Converter], Any]]:
+        key = connection.vendor
+        found = self._converters.get(key)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.fields):
+                expression = field.get_col(self.alias)
+                functions = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if functions:
+                    found.append((index, functions, expression))
+            self._converters[key] = found
+        return found
+
+    def instance(self, row: Sequence[Any], offset: int = 0) -> M:
+        """The instance from ``row[offset:offset + len(fields)]``, as if the ORM had loaded it."""
+        values = list(row[offset : offset + len(self.fields)])
+        for index, functions, expression in self._converters_for_connection():
+            value = values[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[index] = value
+        return self.model.from_db(connection.alias, self.attnames, values)
