@@ -2,9 +2,10 @@
 
 import functools
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.rows import ModelColumns
@@ -28,10 +29,17 @@ def _parse_id(raw: object) -> int | None:
 
 def held_amount(*, voucher_id: int, now: datetime | None = None, exclude_hold_id: int | None = None) -> int:
     """What live holds reserve on the voucher: status live and not yet expired."""
-    holds = Hold.objects.filter(voucher_id=voucher_id, status=HoldStatus.LIVE, expires_at__gt=now or timezone.now())
+    params: list[Any] = [
+        voucher_id,
+        HoldStatus.LIVE.value,
+        connection.ops.adapt_datetimefield_value(now or timezone.now()),
+    ]
     if exclude_hold_id is not None:
-        holds = holds.exclude(pk=exclude_hold_id)
-    return int(holds.aggregate(total=Sum("amount"))["total"] or 0)
+        params.append(exclude_hold_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_held_sql(connection.vendor, exclude=exclude_hold_id is not None), params)
+        row = cursor.fetchone()
+    return int(row[0] or 0)
 
 
 def redemption_get(*, merchant_id: int, redemption_id: object) -> Redemption:
@@ -70,7 +78,7 @@ _TOKEN = ModelColumns(ApiToken, "t", ["id", "merchant_id", "location_id", "name"
 _MERCHANT = ModelColumns(Merchant, "m", ["id", "is_active"])
 _VOUCHER = ModelColumns(Voucher, "v")
 _VOUCHER_MERCHANT = ModelColumns(Merchant, "m", ["id", "time_zone", "locale"])
-_HOLD = ModelColumns(Hold, "h", ["voucher_id", "status", "expires_at", "amount"])
+_HOLD = ModelColumns(Hold, "h", ["id", "voucher_id", "status", "expires_at", "amount"])
 
 
 @functools.cache
@@ -96,32 +104,44 @@ def counter_voucher(*, merchant_id: int, code: str, lock: bool = False) -> tuple
     zone and locale, and the amount its live holds reserve; None for unknown, malformed and other merchants' codes.
 
     One statement for what a validation needs. With ``lock`` (inside a transaction) the voucher row is locked
-    for update, so the held amount stays true until the transaction ends: holds are only added under that lock.
+    for update first and the holds are summed by a second statement: a statement that waited for the lock still
+    reads other tables as they were when it started, and would miss a hold committed meanwhile. The sum then
+    stays true until the transaction ends, as holds are only added under the voucher's lock.
     """
     try:
         canonical = normalize_code(code)
     except MalformedCode:
         return None
+    live = [] if lock else [HoldStatus.LIVE.value, connection.ops.adapt_datetimefield_value(timezone.now())]
     with connection.cursor() as cursor:
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        cursor.execute(
-            _counter_voucher_sql(connection.vendor, lock), [HoldStatus.LIVE.value, now, merchant_id, canonical]
-        )
+        cursor.execute(_counter_voucher_sql(connection.vendor, lock=lock), [*live, merchant_id, canonical])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    voucher = _VOUCHER.instance(row)
-    voucher.merchant = _VOUCHER_MERCHANT.instance(row, len(_VOUCHER.fields))
-    return voucher, int(row[-1] or 0)
+        if row is None:
+            return None
+        voucher = _VOUCHER.instance(row)
+        voucher.merchant = _VOUCHER_MERCHANT.instance(row, len(_VOUCHER.fields))
+    # Under the lock the holds are summed by a statement of their own (see above).
+    return voucher, held_amount(voucher_id=voucher.pk) if lock else int(row[-1] or 0)
+
+
+def _held_subquery(voucher_id: str) -> str:
+    return (
+        f"SELECT COALESCE(SUM({_HOLD.column('amount')}), 0) FROM {_HOLD.table} "  # noqa: S608 (names only)
+        f"WHERE {_HOLD.column('voucher_id')} = {voucher_id} AND {_HOLD.column('status')} = %s "
+        f"AND {_HOLD.column('expires_at')} > %s"
+    )
 
 
 @functools.cache
-def _counter_voucher_sql(vendor: str, lock: bool) -> str:
+def _held_sql(vendor: str, *, exclude: bool) -> str:
+    return _held_subquery("%s") + (f" AND {_HOLD.column('id')} <> %s" if exclude else "")
+
+
+@functools.cache
+def _counter_voucher_sql(vendor: str, *, lock: bool) -> str:
+    held = "0" if lock else f"({_held_subquery(_VOUCHER.column('id'))})"
     sql = (
-        f"SELECT {_VOUCHER.select_list}, {_VOUCHER_MERCHANT.select_list}, "  # noqa: S608
-        f"(SELECT COALESCE(SUM({_HOLD.column('amount')}), 0) FROM {_HOLD.table} "
-        f"WHERE {_HOLD.column('voucher_id')} = {_VOUCHER.column('id')} AND {_HOLD.column('status')} = %s "
-        f"AND {_HOLD.column('expires_at')} > %s) "
+        f"SELECT {_VOUCHER.select_list}, {_VOUCHER_MERCHANT.select_list}, {held} "  # noqa: S608 (names only)
         f"FROM {_VOUCHER.table} JOIN {_VOUCHER_MERCHANT.table} "
         f"ON {_VOUCHER_MERCHANT.column('id')} = {_VOUCHER.column('merchant_id')} "
         f"WHERE {_VOUCHER.column('merchant_id')} = %s AND {_VOUCHER.column('code')} = %s"

@@ -40,7 +40,7 @@ from shop.models import Location
 from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_state
-from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_reverse
+from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_redeem_locked, voucher_reverse
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 HOLD_DEFAULT_TTL = 600
@@ -108,21 +108,23 @@ def _check_row_location(caller: Caller, location_id: int | None) -> None:
         raise LocationForbidden
 
 
-def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[Voucher, int]:
-    """The merchant's voucher with ``code`` and what its live holds reserve, counting failed lookups against the
-    caller. Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for
-    unknown, malformed and other merchants' codes alike."""
-    identities = caller.throttle_identities
+def _throttle_check(caller: Caller) -> None:
     throttling.check(
-        identities,
+        caller.throttle_identities,
         merchant_id=caller.merchant_id,
         api_token_id=caller.api_token_id,
         user_id=caller.user_id,
         ip=caller.ip,
     )
+
+
+def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[Voucher, int]:
+    """The merchant's voucher with ``code`` and what its live holds reserve, counting a failed lookup against
+    the caller (the caller checked the throttle first, outside any transaction, so that its audit row stays).
+    Raises VoucherNotFound for unknown, malformed and other merchants' codes alike."""
     found = counter_voucher(merchant_id=caller.merchant_id, code=code, lock=lock)
     if found is None:
-        throttling.record_failure(identities)
+        throttling.record_failure(caller.throttle_identities)
         raise VoucherNotFound
     return found
 
@@ -133,6 +135,7 @@ def voucher_find(*, caller: Caller, code: str) -> Voucher:
     Raises CodeGuessingThrottled once the caller failed too often this minute, and VoucherNotFound for unknown,
     malformed and other merchants' codes alike.
     """
+    _throttle_check(caller)
     voucher, _held = _counter_lookup(caller=caller, code=code)
     return voucher
 
@@ -143,6 +146,7 @@ def voucher_validate(*, caller: Caller, code: str, location_id: int | None = Non
     Raises VoucherNotFound, CodeGuessingThrottled and LocationForbidden.
     """
     _check_row_location(caller, location_id if location_id is not None else caller.bound_location_id)
+    _throttle_check(caller)
     voucher, held = _counter_lookup(caller=caller, code=code)
     return voucher_state(voucher, location_id=location_id, held_amount=held)
 
@@ -313,25 +317,26 @@ def redemption_create(
     _positive_int(amount)
     location_id = location_id if location_id is not None else caller.bound_location_id
     _check_row_location(caller, location_id)
-    voucher = voucher_find(caller=caller, code=code)
-    if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
-        expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"
-        raise InvalidAmount(f"This voucher is redeemed by {expected}.", field=unit)
+    _throttle_check(caller)
     with transaction.atomic():
-        # The voucher lock comes first so the count of live holds cannot change before voucher_redeem runs.
-        Voucher.objects.select_for_update().only("pk").get(pk=voucher.pk)
-        entry = voucher_redeem(
-            voucher_id=voucher.pk,
+        # One statement finds and locks the voucher and counts its live holds: holds are only added under the
+        # voucher's lock, so the count stays true until this transaction ends.
+        voucher, held = _counter_lookup(caller=caller, code=code, lock=True)
+        if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
+            expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"
+            raise InvalidAmount(f"This voucher is redeemed by {expected}.", field=unit)
+        entry, created = voucher_redeem_locked(
+            voucher=voucher,
             amount=amount,
             actor=caller.actor,
             currency=currency,
             location_id=location_id,
             reference=reference,
             idempotency_key=caller.ledger_key(idempotency_key),
-            reserved=held_amount(voucher_id=voucher.pk),
+            reserved=held,
         )
         # Only a retry with the same key can get back a ledger row that already has its redemption.
-        earlier = Redemption.objects.filter(transaction=entry).first() if idempotency_key else None
+        earlier = None if created else Redemption.objects.filter(transaction=entry).first()
         if earlier is not None:
             return earlier
         redemption = Redemption.objects.create(
@@ -344,11 +349,8 @@ def redemption_create(
             api_token_id=caller.api_token_id,
             reference=entry.reference,
         )
-        if VoucherTransaction.voucher.is_cached(entry):
-            # The ledger row carries the voucher it updated under the lock: the answer needs no second read.
-            updated = entry.voucher
-            updated.merchant = voucher.merchant
-            redemption.voucher = updated
+        # The voucher as this transaction left it: the answer needs no second read.
+        redemption.voucher = voucher
         return redemption
 
 

@@ -6,16 +6,18 @@ and status in the same transaction. Services that a client may retry take an ``i
 returns the first result and writes nothing new; the same key for a different change raises IdempotencyConflict.
 """
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.rows import ModelColumns
 from shop.models import CodeFormat, Merchant
 from vouchers.codes import generate_code
 from vouchers.errors import (
@@ -63,12 +65,31 @@ def _lock(voucher_id: int) -> Voucher:
     return Voucher.objects.select_for_update().get(pk=voucher_id)
 
 
+_LEDGER = ModelColumns(VoucherTransaction, "t")
+
+
+@functools.cache
+def _ledger_row_by_key_sql(vendor: str) -> str:
+    return (
+        f"SELECT {_LEDGER.select_list} FROM {_LEDGER.table} "  # noqa: S608 (names only)
+        f"WHERE {_LEDGER.column('voucher_id')} = %s AND {_LEDGER.column('idempotency_key')} = %s"
+    )
+
+
+def _ledger_row_by_key(voucher_id: int, idempotency_key: str) -> VoucherTransaction | None:
+    # Asked before every redemption with a key; SQL, as the ORM would take longer to build it than to run it.
+    with connection.cursor() as cursor:
+        cursor.execute(_ledger_row_by_key_sql(connection.vendor), [voucher_id, idempotency_key])
+        row = cursor.fetchone()
+    return None if row is None else _LEDGER.instance(row)
+
+
 def _replay(voucher: Voucher, idempotency_key: str | None, fingerprint: str) -> VoucherTransaction | None:
     """The row an earlier call with this key wrote, if any. Called inside the voucher lock, so it sees every
     committed row: two callers with one key are serialised by the lock and the second finds the first's row."""
     if not idempotency_key:
         return None
-    earlier = VoucherTransaction.objects.filter(voucher=voucher, idempotency_key=idempotency_key).first()
+    earlier = _ledger_row_by_key(voucher.pk, idempotency_key)
     if earlier is not None and earlier.request_fingerprint != fingerprint:
         raise IdempotencyConflict(key=idempotency_key)
     return earlier
@@ -218,11 +239,45 @@ def voucher_redeem(
     """
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         raise InvalidAmount(amount=amount)
-    voucher = _lock(voucher_id)
+    entry, _created = voucher_redeem_locked(
+        voucher=_lock(voucher_id),
+        amount=amount,
+        actor=actor,
+        currency=currency,
+        location_id=location_id,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        reserved=reserved,
+        now=now,
+    )
+    return entry
+
+
+def voucher_redeem_locked(
+    *,
+    voucher: Voucher,
+    amount: int,
+    actor: Actor = SYSTEM,
+    currency: str | None = None,
+    location_id: int | None = None,
+    reference: str = "",
+    idempotency_key: str | None = None,
+    reserved: int = 0,
+    now: datetime | None = None,
+) -> tuple[VoucherTransaction, bool]:
+    """``voucher_redeem`` for a caller that read ``voucher`` with ``select_for_update`` in its own, still open
+    transaction (the counter's one-statement lookup does); ``voucher`` is updated in place. Returns the ledger row
+    and whether it is new (False: the idempotency key replayed an earlier row). Raises what ``voucher_redeem``
+    raises, and TransactionManagementError outside a transaction, where no lock can be held.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("voucher_redeem_locked needs the caller's locking transaction")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidAmount(amount=amount)
     fingerprint = _fingerprint("redeem", amount, location_id, reference)
     earlier = _replay(voucher, idempotency_key, fingerprint)
     if earlier is not None:
-        return earlier
+        return earlier, False
     if currency is not None and voucher.kind == VoucherKind.MONETARY and currency.upper() != voucher.currency:
         raise CurrencyMismatch(voucher_currency=voucher.currency, currency=currency)
     reason = not_redeemable_reason(voucher, location_id=location_id, now=now)
@@ -232,7 +287,7 @@ def voucher_redeem(
     if amount > available:
         raise InsufficientBalance(available=max(available, 0))
     status = VoucherStatus.SPENT if voucher.balance == amount else None
-    return _record(
+    entry = _record(
         voucher,
         kind=TransactionKind.REDEEM,
         amount=-amount,
@@ -243,6 +298,7 @@ def voucher_redeem(
         idempotency_key=idempotency_key,
         fingerprint=fingerprint,
     )
+    return entry, True
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from shop.models import CodeFormat
@@ -18,6 +19,7 @@ from vouchers.services import (
     voucher_freeze,
     voucher_issue,
     voucher_redeem,
+    voucher_redeem_locked,
     voucher_refund,
     voucher_reverse,
     voucher_unfreeze,
@@ -89,6 +91,27 @@ def test_partial_and_repeated_redeems_until_spent(issue):
     voucher.refresh_from_db()
     assert (voucher.balance, voucher.status, last.balance_after) == (0, VoucherStatus.SPENT, 0)
     assert rows(voucher) == [("issue", 5000), ("redeem", -2000), ("redeem", -3000)]
+
+
+def test_redeem_locked_updates_the_callers_voucher_and_says_whether_the_row_is_new(issue):
+    voucher = issue(value=5000)
+    with transaction.atomic():
+        locked = Voucher.objects.select_for_update().get(pk=voucher.pk)
+        entry, created = voucher_redeem_locked(voucher=locked, amount=1200, idempotency_key="till-1")
+        again, created_again = voucher_redeem_locked(voucher=locked, amount=1200, idempotency_key="till-1")
+    assert (created, created_again) == (True, False)
+    assert again.pk == entry.pk
+    assert locked.balance == entry.balance_after == 3800
+    assert rows(voucher) == [("issue", 5000), ("redeem", -1200)]
+    assert ledger_sum(voucher.pk) == 3800
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redeem_locked_refuses_to_run_outside_a_transaction(issue):
+    voucher = issue(value=5000)
+    with pytest.raises(transaction.TransactionManagementError):
+        voucher_redeem_locked(voucher=voucher, amount=100)
+    assert_unchanged(voucher, 5000, VoucherStatus.ACTIVE, [("issue", 5000)])
 
 
 def test_item_vouchers_are_redeemed_by_quantity(issue):
