@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.rows import insert_row
 from redemption import throttling
 from redemption.errors import (
     HoldExpired,
@@ -339,18 +340,17 @@ def redemption_create(
         earlier = None if created else Redemption.objects.filter(transaction=entry).first()
         if earlier is not None:
             return earlier
-        redemption = Redemption.objects.create(
+        redemption = Redemption(
             transaction=entry,
             merchant_id=caller.merchant_id,
-            voucher_id=voucher.pk,
+            voucher=voucher,  # as this transaction left it: the answer needs no second read
             amount=-entry.amount,
             location_id=location_id,
             user_id=caller.user_id,
             api_token_id=caller.api_token_id,
             reference=entry.reference,
         )
-        # The voucher as this transaction left it: the answer needs no second read.
-        redemption.voucher = voucher
+        insert_row(redemption)
         return redemption
 
 

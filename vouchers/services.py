@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.rows import ModelColumns
+from config.rows import ModelColumns, insert_row, update_row
 from shop.models import CodeFormat, Merchant
 from vouchers.codes import generate_code
 from vouchers.errors import (
@@ -112,8 +112,9 @@ def _record(
     voucher.balance += amount
     if status is not None:
         voucher.status = status
-    voucher.save(update_fields=["balance", "status", "expires_at", "updated_at"])
-    return VoucherTransaction.objects.create(
+    # Written without the ORM's query building, which costs more than the statements (see config.rows).
+    update_row(voucher, ["balance", "status", "expires_at", "updated_at"])
+    entry = VoucherTransaction(
         voucher=voucher,
         kind=kind,
         amount=amount,
@@ -127,6 +128,8 @@ def _record(
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
     )
+    insert_row(entry)
+    return entry
 
 
 def not_redeemable_reason(voucher: Voucher, *, location_id: int | None = None, now: datetime | None = None) -> str:
