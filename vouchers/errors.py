@@ -61,6 +61,11 @@ class AlreadyReversed(VoucherError):
     default_message: Any = _("This redemption has already been reversed.")
 
 
+class LedgerEntryNotFound(VoucherError):
+    code = "not_found"
+    default_message: Any = _("No such ledger entry.")
+
+
 class NotReversible(VoucherError):
     code = "not_reversible"
     default_message: Any = _("Only redemptions can be reversed.")

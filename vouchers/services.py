@@ -27,6 +27,7 @@ from vouchers.errors import (
     InsufficientBalance,
     InvalidAmount,
     InvalidTransition,
+    LedgerEntryNotFound,
     NotRedeemable,
     NotReversible,
 )
@@ -308,9 +309,11 @@ def voucher_redeem_locked(
 def voucher_reverse(
     *, transaction_id: int, actor: Actor = SYSTEM, reference: str = "", idempotency_key: str | None = None
 ) -> VoucherTransaction:
-    """Give back exactly what a redemption took, once. Raises NotReversible (not a redemption), AlreadyReversed,
-    and InvalidTransition for a voucher that was voided or expired since."""
-    voucher_id = VoucherTransaction.objects.values_list("voucher_id", flat=True).get(pk=transaction_id)
+    """Give back exactly what a redemption took, once. Raises LedgerEntryNotFound, NotReversible (not a
+    redemption), AlreadyReversed, and InvalidTransition for a voucher that was voided or expired since."""
+    voucher_id = VoucherTransaction.objects.filter(pk=transaction_id).values_list("voucher_id", flat=True).first()
+    if voucher_id is None:
+        raise LedgerEntryNotFound(transaction_id=transaction_id)
     voucher = _lock(voucher_id)
     fingerprint = _fingerprint("reverse", transaction_id)
     earlier = _replay(voucher, idempotency_key, fingerprint)

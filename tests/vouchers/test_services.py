@@ -242,6 +242,14 @@ def test_only_redemptions_can_be_reversed(issue):
     assert_unchanged(voucher, 5000, "active", [("issue", 5000)])
 
 
+def test_reversing_an_unknown_ledger_entry_is_a_domain_error(issue):
+    voucher = issue()
+    with pytest.raises(errors.LedgerEntryNotFound) as raised:
+        voucher_reverse(transaction_id=voucher.transactions.get().pk + 1000)
+    assert raised.value.code == "not_found"
+    assert_unchanged(voucher, 5000, "active", [("issue", 5000)])
+
+
 def test_a_void_voucher_gets_no_value_back(issue):
     voucher = issue()
     redemption = voucher_redeem(voucher_id=voucher.pk, amount=100)
