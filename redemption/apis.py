@@ -23,6 +23,7 @@ from redemption.services import (
     HOLD_DEFAULT_TTL,
     HOLD_MAX_TTL,
     Caller,
+    Redeemed,
     hold_capture,
     hold_create,
     hold_release,
@@ -30,7 +31,6 @@ from redemption.services import (
     redemption_create,
     redemption_reverse,
     voucher_find,
-    voucher_state_after,
     voucher_state_now,
     voucher_validate,
 )
@@ -140,9 +140,8 @@ class RedemptionWithVoucherSerializer(serializers.Serializer):
     voucher = VoucherOutputSerializer()
 
 
-def redemption_answer(redemption: Redemption) -> dict[str, Any]:
-    state = voucher_state_after(redemption)
-    return {"redemption": redemption_data(redemption), "voucher": voucher_data(state)}
+def redemption_answer(result: Redeemed) -> dict[str, Any]:
+    return {"redemption": redemption_data(result.redemption), "voucher": voucher_data(result.voucher)}
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -254,7 +253,7 @@ class VoucherRedeemApi(TokenApi):
             data = self.input(self.InputSerializer)
             caller = self.caller()
             unit = "amount" if "amount" in data else "quantity"
-            redemption = redemption_create(
+            result = redemption_create(
                 caller=caller,
                 code=code,
                 amount=data[unit],
@@ -264,7 +263,7 @@ class VoucherRedeemApi(TokenApi):
                 currency=data.get("currency"),
                 idempotency_key=request.headers.get(HEADER) or None,
             )
-            return Response(redemption_answer(redemption), status=status.HTTP_201_CREATED)
+            return Response(redemption_answer(result), status=status.HTTP_201_CREATED)
 
         return self.write(request, perform)
 
@@ -281,10 +280,10 @@ class RedemptionReverseApi(TokenApi):
     )
     def post(self, request: Request, id: str) -> Response:
         def perform() -> Response:
-            redemption = redemption_reverse(
+            result = redemption_reverse(
                 caller=self.caller(), redemption_id=id, idempotency_key=request.headers.get(HEADER) or None
             )
-            return Response(redemption_answer(redemption))
+            return Response(redemption_answer(result))
 
         return self.write(request, perform)
 
@@ -364,14 +363,14 @@ class HoldCaptureApi(TokenApi):
     def post(self, request: Request, id: str) -> Response:
         def perform() -> Response:
             data = self.input(self.InputSerializer)
-            redemption = hold_capture(
+            result = hold_capture(
                 caller=self.caller(),
                 hold_id=id,
                 amount=data.get("amount"),
                 reference=data.get("reference"),
                 idempotency_key=request.headers.get(HEADER) or None,
             )
-            return Response(redemption_answer(redemption), status=status.HTTP_201_CREATED)
+            return Response(redemption_answer(result), status=status.HTTP_201_CREATED)
 
         return self.write(request, perform)
 

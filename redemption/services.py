@@ -81,6 +81,14 @@ class Caller:
         return f"{owner}:{idempotency_key}"[:255]
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """A redemption (new, replayed, captured or reversed) and its voucher as that change left it."""
+
+    redemption: Redemption
+    voucher: VoucherState
+
+
 def location_resolve(*, caller: Caller, slug: str | None) -> int | None:
     """The id of the location where the caller acts: ``slug`` if given, else the caller's bound location.
 
@@ -159,10 +167,10 @@ def voucher_state_now(*, voucher_id: int, location_id: int | None = None) -> Vou
 
 
 def voucher_state_after(redemption: Redemption) -> VoucherState:
-    """The validation view of the redemption's voucher as ``redemption_create`` or ``redemption_reverse`` left it.
+    """The validation view of the redemption's voucher, read inside the transaction that changed it.
 
-    Those services leave on the redemption either the voucher they updated under the lock or none, so only the
-    live holds are counted again; without one the voucher is read fresh (and kept for the serializer).
+    The voucher the service updated under the lock is used when the redemption carries it; otherwise it is read
+    fresh (and kept for the answer). The live holds are counted again.
     """
     if not Redemption.voucher.is_cached(redemption):
         redemption.voucher = Voucher.objects.select_related("merchant").get(pk=redemption.voucher_id)
@@ -229,7 +237,7 @@ def hold_capture(
     amount: int | None = None,
     reference: str | None = None,
     idempotency_key: str | None = None,
-) -> Redemption:
+) -> Redeemed:
     """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed.
 
     Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), HoldExpired, HoldNotLive (captured or
@@ -275,7 +283,7 @@ def hold_capture(
         hold.status = HoldStatus.CAPTURED
         hold.closed_at = now
         hold.save(update_fields=["status", "closed_at"])
-        return redemption
+        return Redeemed(redemption, voucher_state_after(redemption))
 
 
 def hold_release(*, caller: Caller, hold_id: object) -> Hold:
@@ -307,7 +315,7 @@ def redemption_create(
     currency: str | None = None,
     idempotency_key: str | None = None,
     unit: str | None = None,
-) -> Redemption:
+) -> Redeemed:
     """Redeem ``amount`` (minor units, or items) of the voucher at ``location_id``; never touches held value.
 
     ``unit`` ("amount" or "quantity") says what the caller meant; a mismatch with the voucher's kind is refused
@@ -339,7 +347,7 @@ def redemption_create(
         # Only a retry with the same key can get back a ledger row that already has its redemption.
         earlier = None if created else Redemption.objects.filter(transaction=entry).first()
         if earlier is not None:
-            return earlier
+            return Redeemed(earlier, voucher_state_after(earlier))
         redemption = Redemption(
             transaction=entry,
             merchant_id=caller.merchant_id,
@@ -351,10 +359,11 @@ def redemption_create(
             reference=entry.reference,
         )
         insert_row(redemption)
-        return redemption
+        # Holds cannot have changed under the lock: the count from before is still true.
+        return Redeemed(redemption, voucher_state(voucher, location_id=location_id, held_amount=held))
 
 
-def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redemption:
+def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redeemed:
     """Give back exactly what the redemption took, once.
 
     Raises RedemptionNotFound, LocationForbidden, AlreadyReversed and InvalidTransition (the voucher was voided or
@@ -376,7 +385,7 @@ def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key
             redemption.save(update_fields=["reversal", "reversed_at"])
         if VoucherTransaction.voucher.is_cached(entry):
             redemption.voucher = entry.voucher
-        return redemption
+        return Redeemed(redemption, voucher_state_after(redemption))
 
 
 def holds_expire_due(*, batch_size: int = 1000) -> int:

@@ -251,7 +251,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
         context["amount_text"] = amount_text
         return _render(request, counter, status=422, amount_error=_("Enter an amount such as 12.50."), **context)
     try:
-        redemption = redemption_create(
+        redeemed = redemption_create(
             caller=counter.caller,
             code=code,
             amount=amount,
@@ -262,7 +262,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     except VoucherError as error:
         context["amount_text"] = amount_text
         return _render(request, counter, status=409, error=_error_text(error, counter, state), **context)
-    return redirect(f"{reverse('redemption:pos')}?receipt={redemption.pk}")
+    return redirect(f"{reverse('redemption:pos')}?receipt={redeemed.redemption.pk}")
 
 
 @login_required(login_url="redemption:pos-login")

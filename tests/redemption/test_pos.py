@@ -169,9 +169,9 @@ def test_reverse_is_walled_by_merchant_and_location(shop, foreign_shop):
     mine = issue(shop, 5000)
     foreign = issue(foreign_shop, 5000)
     back_caller = Caller(merchant_id=shop.merchant.pk, actor=Actor(), bound_location_id=shop.back.pk)
-    at_back = redemption_create(caller=back_caller, code=mine.code, amount=100)
+    at_back = redemption_create(caller=back_caller, code=mine.code, amount=100).redemption
     foreign_caller = Caller(merchant_id=foreign_shop.merchant.pk, actor=Actor())
-    at_foreign = redemption_create(caller=foreign_caller, code=foreign.code, amount=100)
+    at_foreign = redemption_create(caller=foreign_caller, code=foreign.code, amount=100).redemption
     client = logged_in(cashier_at(shop, shop.front))
 
     assert client.post(f"/pos/reverse/{at_foreign.pk}/").status_code == 404
@@ -185,7 +185,7 @@ def test_reverse_is_walled_by_merchant_and_location(shop, foreign_shop):
 def test_recent_list_shows_only_this_location(shop):
     voucher = issue(shop, 5000)
     back_caller = Caller(merchant_id=shop.merchant.pk, actor=Actor(), bound_location_id=shop.back.pk)
-    at_back = redemption_create(caller=back_caller, code=voucher.code, amount=100)
+    at_back = redemption_create(caller=back_caller, code=voucher.code, amount=100).redemption
     client = logged_in(cashier_at(shop, shop.front))
     client.post("/pos/redeem/", {"code": voucher.code, "amount": "2", "idempotency_key": "k"})
     at_front = Redemption.objects.exclude(pk=at_back.pk).get()
