@@ -27,4 +27,6 @@ RUN python -m config.compilemessages \
 
 USER shop
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn reads its worker count from WEB_CONCURRENCY: about 2 x cores + 1 sync workers per host.
+ENV WEB_CONCURRENCY=3
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
