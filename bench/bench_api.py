@@ -16,6 +16,27 @@ time and count:
 
 ``wrk`` is installed with apt-get when it is missing and that is possible; otherwise phases 1 and 2 use the Python
 client, and the output says so.
+
+Every phase also reports the server's CPU time per successful request, split into gunicorn (the master the benchmark
+starts and its workers), PostgreSQL (every ``postgres`` process: backends and background writers) and Redis
+(``redis-server``). The figures are user + system time from ``/proc/<pid>/stat`` (utime + stime, in clock ticks),
+read just before and just after the phase; a process that starts during the phase counts in full, one that exits
+during it is missed. The throughput of a shared, noisy machine depends on what else runs; the CPU a request costs
+depends far less on it, so this column is the steadier one for comparing code. PostgreSQL and Redis are counted
+machine-wide: nothing else may use them during the run.
+
+A baseline comparison is optional::
+
+    BENCH_API_BASELINE=<rev> .venv/bin/python -m bench api
+    BENCH_API_BASELINE=<rev> make bench BENCH_ARGS=api
+
+checks out ``<rev>`` (a commit id, tag or branch) into a temporary detached ``git worktree`` and, after the phases
+above, runs three rounds of [that tree, then the working tree]: each a fresh gunicorn (sync configuration) started
+in that tree with the same venv, environment, database and Redis, 2 s of warm-up, then the closed-loop validations
+and the closed-loop redeems with ``wrk`` for 5 s each. Interleaving the rounds spreads the machine's drift (other
+load, the growing ledger) over both trees instead of charging it to whichever ran last. Both trees use the database
+that the working tree migrated, so the comparison refuses to run when the migrations of ``<rev>`` differ from the
+working tree's. The worktree is removed afterwards, also when the run fails.
 """
 
 import contextlib
@@ -26,14 +47,17 @@ import resource
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from string import Template
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +77,10 @@ REDEEM_RATE = 200
 REDEEM_SECONDS = 10.0
 REDEEM_THREADS = 48
 WRK_TIMEOUT = 60  # seconds beyond a wrk run's own duration before it is killed
+BASELINE_ROUNDS = 3
+BASELINE_SECONDS = 5  # per phase and round
+TICKS = os.sysconf("SC_CLK_TCK")  # the unit of utime and stime in /proc/<pid>/stat
+MIGRATIONS = "*/migrations/*"
 # name, gunicorn arguments
 CONFIGS: list[tuple[str, list[str]]] = [
     (f"sync, {2 * CORES + 1} workers", ["--worker-class", "sync", "--workers", str(2 * CORES + 1)]),
@@ -135,17 +163,33 @@ class Tally:
             self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
+class ServerCpu(NamedTuple):
+    """CPU seconds (user + system) the server's process groups used during one phase."""
+
+    gunicorn: float
+    postgres: float
+    redis: float
+
+
 @dataclass
 class Result:
     """One phase: requests, successful requests per second, latency percentiles in ms, and what answered."""
 
     requests: int
+    ok: int  # successful requests
     ok_rate: float
     p50: float
     p99: float
     statuses: str
     client_cpu: float  # seconds of CPU the load generator used, per second of the run
     note: str = ""
+    server_cpu: ServerCpu | None = None
+
+    def cpu_ms(self) -> tuple[float, ...] | None:
+        """Server CPU milliseconds per successful request: gunicorn, PostgreSQL, Redis."""
+        if self.server_cpu is None or not self.ok:
+            return None
+        return tuple(seconds * 1000 / self.ok for seconds in self.server_cpu)
 
 
 class Connection:
@@ -178,6 +222,7 @@ def _result(tally: Tally, elapsed: float, cpu: float, note: str = "") -> Result:
     ok = sum(n for status, n in tally.statuses.items() if 200 <= status < 300)
     return Result(
         requests=len(tally.latencies),
+        ok=ok,
         ok_rate=ok / elapsed,
         p50=_percentile(tally.latencies, 0.50) * 1000,
         p99=_percentile(tally.latencies, 0.99) * 1000,
@@ -267,6 +312,7 @@ def _wrk(binary: str, script: Path, port: int, connections: int, seconds: int) -
         statuses += f", socket errors: connect {connect}, read {read}, write {write}, timeout {timeouts}"
     return Result(
         requests=int(requests),
+        ok=int(requests) - failed,
         ok_rate=(int(requests) - failed) / elapsed,
         p50=float(p50_us) / 1000,
         p99=float(p99_us) / 1000,
@@ -345,6 +391,68 @@ def _redeem_open_loop(port: int, token: str, codes: list[str], hot: str, *, hot_
     return _result(tally, elapsed, time.process_time() - cpu, note)
 
 
+# ---- server CPU ---------------------------------------------------------------------------------------------
+
+GUNICORN, POSTGRES, REDIS = range(3)
+
+
+def _cpu_snapshot(master: int) -> dict[int, tuple[int, int]]:
+    """pid → (process group, utime + stime in clock ticks) for gunicorn (master and children), PostgreSQL, Redis.
+
+    The times in /proc/<pid>/stat cover all threads of a process, so gthread workers and Redis's I/O threads count.
+    """
+    snapshot = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as file:
+                stat = file.read()
+        except OSError:  # exited since /proc was listed
+            continue
+        # The command name is in parentheses and may hold spaces or ')'; the fields after the last ')' are plain.
+        head, _, tail = stat.rpartition(")")
+        comm = head.partition("(")[2]
+        fields = tail.split()  # fields[0] is field 3 of proc(5): ppid is 4, utime 14, stime 15
+        pid, ppid = int(entry.name), int(fields[1])
+        if master in (pid, ppid):
+            group = GUNICORN
+        elif comm in ("postgres", "postmaster"):
+            group = POSTGRES
+        elif comm == "redis-server":
+            group = REDIS
+        else:
+            continue
+        snapshot[pid] = (group, int(fields[11]) + int(fields[12]))
+    return snapshot
+
+
+def _cpu_used(before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]) -> ServerCpu:
+    used = [0, 0, 0]
+    for pid, (group, ticks) in after.items():
+        earlier = before.get(pid)
+        # A process new since the first snapshot (a PostgreSQL backend for a new connection) counts in full.
+        start = earlier[1] if earlier is not None and earlier[0] == group and earlier[1] <= ticks else 0
+        used[group] += ticks - start
+    return ServerCpu(*(ticks / TICKS for ticks in used))
+
+
+def _measured(master: int, phase: Callable[[], Result]) -> Result:
+    """Run one phase and attach the CPU the server's processes used meanwhile."""
+    before = _cpu_snapshot(master)
+    result = phase()
+    return replace(result, server_cpu=_cpu_used(before, _cpu_snapshot(master)))
+
+
+def _cpu_cell(result: Result) -> str:
+    per_request = result.cpu_ms()
+    return " / ".join(_ms(ms) for ms in per_request) if per_request else "–"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}" if value >= 1 else f"{value:.2f}"
+
+
 # ---- one server configuration -------------------------------------------------------------------------------
 
 
@@ -373,70 +481,218 @@ class ConfigResults:
     hot: Result
 
 
-def _run_config(
-    name: str, args: list[str], *, env: dict[str, str], data: dict[str, object], wrk: str | None, scripts: Path
-) -> ConfigResults:
-    token, hot, codes = str(data["token"]), str(data["hot"]), list(data["codes"])  # type: ignore[call-overload]
+@contextlib.contextmanager
+def _gunicorn(args: list[str], *, env: dict[str, str], cwd: Path) -> Iterator[tuple[int, int]]:
+    """A gunicorn serving the code in ``cwd`` (it puts its working directory first on the path): (port, pid)."""
     port = _free_port()
     gunicorn = str(Path(PYTHON).with_name("gunicorn"))
     server = subprocess.Popen(
         [gunicorn, "config.wsgi", "--bind", f"127.0.0.1:{port}", *args, "--log-level", "warning"],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         _wait_until_up(port, server)
-        if wrk:
-            validate_lua = _lua_script(scripts, "validate", WRK_VALIDATE, token=token, codes=codes, hot=hot)
-            _wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, 2)  # warm-up: connections, imports, caches
-            runs = [_wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, VALIDATE_SECONDS) for _ in range(VALIDATE_RUNS)]
-            closed = _wrk(
-                wrk,
-                _lua_script(scripts, "redeem", WRK_REDEEM, token=token, codes=codes, hot=hot),
-                port,
-                REDEEM_CONNECTIONS,
-                REDEEM_CLOSED_SECONDS,
-            )
-        else:
-            _validate_python(port, token, codes[:50], 2)
-            runs = [_validate_python(port, token, codes, VALIDATE_SECONDS) for _ in range(VALIDATE_RUNS)]
-            closed = _redeem_open_loop(port, token, codes, hot, hot_only=False)
-        mixed = _redeem_open_loop(port, token, codes, hot, hot_only=False)
-        hot_result = _redeem_open_loop(port, token, codes, hot, hot_only=True)
+        yield port, server.pid
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def _run_config(
+    name: str, args: list[str], *, env: dict[str, str], data: dict[str, object], wrk: str | None, scripts: Path
+) -> ConfigResults:
+    token, hot, codes = str(data["token"]), str(data["hot"]), list(data["codes"])  # type: ignore[call-overload]
+    with _gunicorn(args, env=env, cwd=ROOT) as (port, pid):
+        if wrk:
+            validate_lua = _lua_script(scripts, "validate", WRK_VALIDATE, token=token, codes=codes, hot=hot)
+            redeem_lua = _lua_script(scripts, "redeem", WRK_REDEEM, token=token, codes=codes, hot=hot)
+            _wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, 2)  # warm-up: connections, imports, caches
+            runs = [
+                _measured(pid, lambda: _wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, VALIDATE_SECONDS))
+                for _ in range(VALIDATE_RUNS)
+            ]
+            closed = _measured(pid, lambda: _wrk(wrk, redeem_lua, port, REDEEM_CONNECTIONS, REDEEM_CLOSED_SECONDS))
+        else:
+            _validate_python(port, token, codes[:50], 2)
+            runs = [
+                _measured(pid, lambda: _validate_python(port, token, codes, VALIDATE_SECONDS))
+                for _ in range(VALIDATE_RUNS)
+            ]
+            closed = _measured(pid, lambda: _redeem_open_loop(port, token, codes, hot, hot_only=False))
+        mixed = _measured(pid, lambda: _redeem_open_loop(port, token, codes, hot, hot_only=False))
+        hot_result = _measured(pid, lambda: _redeem_open_loop(port, token, codes, hot, hot_only=True))
     median = sorted(runs, key=lambda result: result.ok_rate)[len(runs) // 2]
     return ConfigResults(name, median, [r.ok_rate for r in runs], closed, mixed, hot_result)
+
+
+# ---- comparison with a baseline revision --------------------------------------------------------------------
+
+TREES = ("baseline", "current")
+COMPARED = ("validate", "redeem")  # the phases of a baseline round
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def _baseline_commit() -> str | None:
+    """The commit BENCH_API_BASELINE names, or None when it is unset; refuses a baseline whose schema differs."""
+    revision = os.environ.get("BENCH_API_BASELINE", "").strip()
+    if not revision:
+        return None
+    try:
+        commit = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"bench api: BENCH_API_BASELINE={revision!r} is not a commit of this repository.") from None
+    # Both trees serve from the database the working tree migrated: with other migrations the baseline would run
+    # on a schema it was not written for, and its figures would mean nothing.
+    diff = subprocess.run(["git", "diff", "--quiet", commit, "--", MIGRATIONS], cwd=ROOT, check=False)
+    if diff.returncode not in (0, 1):
+        raise SystemExit(f"bench api: git diff {revision} -- '{MIGRATIONS}' failed (exit status {diff.returncode}).")
+    untracked = _git("ls-files", "--others", "--exclude-standard", "--", MIGRATIONS)
+    if diff.returncode or untracked:
+        raise SystemExit(
+            f"bench api: the migrations of BENCH_API_BASELINE={revision} differ from the working tree's "
+            f"(see git diff {revision} -- '{MIGRATIONS}'"
+            + (f" and the untracked {', '.join(untracked.split())}" if untracked else "")
+            + "); both trees would share one migrated database, so the baseline comparison does not run."
+        )
+    return commit
+
+
+def _closed_round(wrk: str, port: int, pid: int, data: dict[str, object], scripts: Path) -> tuple[Result, Result]:
+    """Closed-loop validations and redeems with wrk against one running server, after a short warm-up."""
+    token, hot, codes = str(data["token"]), str(data["hot"]), list(data["codes"])  # type: ignore[call-overload]
+    # New scripts for every server: each carries a fresh run id, and a repeated Idempotency-Key would be answered
+    # from the stored response instead of redeeming again.
+    validate_lua = _lua_script(scripts, "validate", WRK_VALIDATE, token=token, codes=codes, hot=hot)
+    redeem_lua = _lua_script(scripts, "redeem", WRK_REDEEM, token=token, codes=codes, hot=hot)
+    _wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, 2)
+    validate = _measured(pid, lambda: _wrk(wrk, validate_lua, port, VALIDATE_CONNECTIONS, BASELINE_SECONDS))
+    redeem = _measured(pid, lambda: _wrk(wrk, redeem_lua, port, REDEEM_CONNECTIONS, BASELINE_SECONDS))
+    return validate, redeem
+
+
+def _compare(
+    commit: str, *, env: dict[str, str], data: dict[str, object], wrk: str, scripts: Path
+) -> dict[str, dict[str, list[Result]]]:
+    """phase ("validate", "redeem") → tree ("baseline", "current") → one result per round."""
+    _, args = CONFIGS[0]
+    results: dict[str, dict[str, list[Result]]] = {phase: {tree: [] for tree in TREES} for phase in COMPARED}
+    with tempfile.TemporaryDirectory(prefix="bench-api-baseline-") as directory:
+        worktree = Path(directory) / "tree"
+        try:
+            try:
+                _git("worktree", "add", "--detach", str(worktree), commit)
+            except subprocess.CalledProcessError as error:
+                raise SystemExit(f"bench api: git worktree add failed: {error.stderr.strip()}") from None
+            for _ in range(BASELINE_ROUNDS):
+                for tree, cwd in zip(TREES, (worktree, ROOT), strict=True):
+                    with _gunicorn(args, env=env, cwd=cwd) as (port, pid):
+                        validate, redeem = _closed_round(wrk, port, pid, data, scripts)
+                    results["validate"][tree].append(validate)
+                    results["redeem"][tree].append(redeem)
+        finally:
+            removed = subprocess.run(
+                ["git", "worktree", "remove", "--force", str(worktree)],
+                cwd=ROOT,
+                check=False,
+                capture_output=True,
+                text=True,
+            )
+            if removed.returncode and worktree.exists():
+                print(f"bench api: git worktree remove {worktree} failed: {removed.stderr.strip()}", file=sys.stderr)
+    return results
+
+
+def _median_cpu(results: list[Result]) -> str:
+    totals = [sum(per_request) for result in results if (per_request := result.cpu_ms())]
+    return _ms(statistics.median(totals)) if totals else "–"
+
+
+def _comparison_lines(commit: str, results: dict[str, dict[str, list[Result]]]) -> list[str]:
+    baseline = _git("log", "-1", "--format=%h %s", commit)
+    short, _, subject = baseline.partition(" ")
+    head = _git("log", "-1", "--format=%h", "HEAD")
+    changed = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT, check=False).returncode != 0
+    name, _ = CONFIGS[0]
+    phases = {
+        "validate": f"GET /vouchers/{{code}}, closed loop, {VALIDATE_CONNECTIONS} connections",
+        "redeem": f"POST .../redeem, closed loop, {REDEEM_CONNECTIONS} connections, 1 in {HOT_SHARE} hot",
+    }
+    rows, failures = [], []
+    for phase, label in phases.items():
+        rates = {tree: statistics.median(r.ok_rate for r in results[phase][tree]) for tree in TREES}
+        ratio = f"{rates['current'] / rates['baseline']:.2f}" if rates["baseline"] else "–"
+        per_round = {tree: ", ".join(f"{r.ok_rate:,.0f}" for r in results[phase][tree]) for tree in TREES}
+        rows.append(
+            f"| {label} | {rates['baseline']:,.0f} | {rates['current']:,.0f} | {ratio} "
+            f"| {_median_cpu(results[phase]['baseline'])} | {_median_cpu(results[phase]['current'])} "
+            f"| {per_round['baseline']} | {per_round['current']} |"
+        )
+        failures += [
+            f"{label}, {tree}, round {number}: {result.statuses}"
+            for tree in TREES
+            for number, result in enumerate(results[phase][tree], 1)
+            if result.ok < result.requests or "socket errors" in result.statuses
+        ]
+    return [
+        "",
+        "### Against a baseline revision",
+        "",
+        f"Baseline: `{short}` ({subject}), checked out in a temporary detached worktree; current: the working tree "
+        f"at `{head}`{' with uncommitted changes' if changed else ''}. Server: gunicorn {name}, started in each tree "
+        "with the same venv, environment, database and Redis. "
+        f"{BASELINE_ROUNDS} rounds, each the baseline and then the current tree, each tree a fresh gunicorn with 2 s "
+        f"of warm-up and then {BASELINE_SECONDS} s per phase with wrk; medians over the rounds. "
+        "'server CPU ms/request' is gunicorn + PostgreSQL + Redis, measured as above. A ratio above 1 means the "
+        "current tree serves more requests per second.",
+        "",
+        "| phase | baseline req/s | current req/s | current / baseline | baseline server CPU ms/request "
+        "| current server CPU ms/request | baseline req/s per round | current req/s per round |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Non-2xx answers or socket errors: " + ("; ".join(failures) if failures else "none") + ".",
+    ]
 
 
 def _row(config: str, phase: str, result: Result, target: str) -> str:
     return (
         f"| {config} | {phase} | {result.requests} | {result.ok_rate:,.0f} | {result.p50:.1f} | {result.p99:.1f} "
-        f"| {result.client_cpu * 100:.0f} % | {target} | {result.statuses}{result.note} |"
+        f"| {result.client_cpu * 100:.0f} % | {_cpu_cell(result)} | {target} | {result.statuses}{result.note} |"
     )
 
 
 def run() -> str:
     load = os.getloadavg()[0]  # other work on the machine, before the benchmark adds its own
     url = _database_url()
+    # Refuse a baseline that cannot run before spending minutes on the rest.
+    baseline = _baseline_commit()
+    wrk, missing = _wrk_available()
+    if baseline and not wrk:
+        raise SystemExit(f"bench api: the baseline comparison needs wrk: {missing.partition(';')[0]}.")
     _recreate_database(url)
     env = _server_env(url)
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     seeded = subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
     data = json.loads(seeded.strip().splitlines()[-1])
-    wrk, missing = _wrk_available()
     client = "wrk" if wrk else "Python"
 
     results = []
+    comparison: list[str] = []
     with tempfile.TemporaryDirectory() as scripts:
         for name, args in CONFIGS:
             results.append(_run_config(name, args, env=env, data=data, wrk=wrk, scripts=Path(scripts)))
+        if baseline and wrk:
+            compared = _compare(baseline, env=env, data=data, wrk=wrk, scripts=Path(scripts))
+            comparison = _comparison_lines(baseline, compared)
 
     rows = []
     for config in results:
@@ -484,14 +740,23 @@ def run() -> str:
         "fell behind is included. 'client CPU' is the load generator's CPU time per second of the run (out of "
         f"{CORES * 100} %).",
         "",
-        "| server | phase | requests | successful req/s | p50 ms | p99 ms | client CPU | target | statuses |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "'server CPU ms/request' is the CPU time (user + system) the server used during the phase, divided by the "
+        "successful requests, in three parts: gunicorn (the master and its workers) / PostgreSQL (every postgres "
+        "process, background writers included) / Redis. It is read from /proc/<pid>/stat just before and after the "
+        f"phase, in clock ticks of {1000 / TICKS:.0f} ms per process. What a request costs in CPU depends much less "
+        "on the noisy machine than the rates do; on a saturated machine, the rate is roughly the cores divided by "
+        "the sum of the three and the client's share.",
+        "",
+        "| server | phase | requests | successful req/s | p50 ms | p99 ms | client CPU "
+        "| server CPU ms/request (gunicorn / PostgreSQL / Redis) | target | statuses |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
         "",
         f"Validations: {validations:,.0f}/s with {best.name} "
         f"({'meets' if validations >= 1000 else 'misses'} the 1 000/s target). "
         f"Redeem at {REDEEM_RATE}/s with {best_redeem.name}: p99 {best_redeem.mixed.p99:.1f} ms mixed, "
         f"{best_redeem.hot.p99:.1f} ms all on the hot voucher ({'meets' if p99 < 50 else 'misses'} the 50 ms target).",
+        *comparison,
     ]
     return "\n".join(lines)
 
