@@ -16,12 +16,16 @@ class _ReusingClient(RedisCacheClient):
         self._clients: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        # The private helpers are Django's own (django.core.cache.backends.redis), untyped in its stubs.
+        # Django picks the server (writes: the first; reads: a random other one, if any) and builds one pool per
+        # server; this keeps one client per server as well. The private names are Django's own
+        # (django.core.cache.backends.redis), untyped in its stubs.
         index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
-            pool = self._get_connection_pool(index)  # type: ignore[attr-defined]
-            client = self._clients[index] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            pools = self._pools  # type: ignore[attr-defined]
+            if index not in pools:
+                pools[index] = self._pool_class.from_url(self._servers[index], **self._pool_options)  # type: ignore[attr-defined]
+            client = self._clients[index] = self._client(connection_pool=pools[index])  # type: ignore[attr-defined]
         return client
 
 

@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -24,8 +24,8 @@ class ModelColumns(Generic[M]):
         self.alias = alias
         self._by_attname = {field.attname: field for field in model._meta.concrete_fields if isinstance(field, Field)}
         unknown = sorted(set(fields or ()) - set(self._by_attname))
-        if unknown:
-            raise ValueError(f"{model.__name__} has no fields {unknown}")
+        if unknown or (fields is not None and not fields):
+            raise ValueError(f"{model.__name__} has no fields {unknown}" if unknown else "Name at least one field.")
         self.fields = [field for name, field in self._by_attname.items() if fields is None or name in fields]
         self.attnames = [field.attname for field in self.fields]
         self._converters: dict[str, list[tuple[int, list[Converter], Any]]] = {}
@@ -108,3 +108,5 @@ def update_row(instance: Model, attnames: Sequence[str]) -> None:
     sql = f"UPDATE {quote(str(meta.db_table))} SET {assignments} WHERE {quote(str(meta.pk.column))} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*values, instance.pk])
+        if cursor.rowcount != 1:
+            raise DatabaseError(f"{meta.object_name} {instance.pk}: the UPDATE changed {cursor.rowcount} rows, not 1.")

@@ -77,18 +77,21 @@ def _insert_record(token: ApiToken, key: str, fingerprint: str) -> int:
     *inserted, pk = columns
 
     def insert() -> int:
-        sql = f"INSERT INTO {table} ({', '.join(inserted)}) SELECT %s, %s, %s, %s, %s{_async_commit()} RETURNING {pk}"
+        returning = connection.features.can_return_columns_from_insert  # SQLite before 3.35 cannot
+        sql = f"INSERT INTO {table} ({', '.join(inserted)}) SELECT %s, %s, %s, %s, %s{_async_commit()}" + (
+            f" RETURNING {pk}" if returning else ""
+        )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
             cursor.execute(sql, [token.pk, key, fingerprint, IdempotencyState.IN_FLIGHT.value, now])
-            return int(cursor.fetchone()[0])
+            return int(cursor.fetchone()[0] if returning else cursor.lastrowid)
 
     return int(_write_record(insert))
 
 
 def _finish_record(record_id: int, response: Response) -> None:
     table, state, status_code, response_body, pk = _names("state", "status_code", "response_body", "id")
-    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_value(  # JSON, as the ORM writes it
+    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(  # JSON, as the ORM writes it
         response.data, connection
     )
 

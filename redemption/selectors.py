@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from config.rows import ModelColumns
@@ -108,6 +109,8 @@ def counter_voucher(*, merchant_id: int, code: str, lock: bool = False) -> tuple
     reads other tables as they were when it started, and would miss a hold committed meanwhile. The sum then
     stays true until the transaction ends, as holds are only added under the voucher's lock.
     """
+    if lock and not connection.in_atomic_block:
+        raise TransactionManagementError("counter_voucher(lock=True) needs the caller's transaction")
     try:
         canonical = normalize_code(code)
     except MalformedCode:

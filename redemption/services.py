@@ -328,8 +328,8 @@ def redemption_create(
     _check_row_location(caller, location_id)
     _throttle_check(caller)
     with transaction.atomic():
-        # One statement finds and locks the voucher and counts its live holds: holds are only added under the
-        # voucher's lock, so the count stays true until this transaction ends.
+        # One statement finds and locks the voucher, a second counts its live holds: holds are only added under
+        # the voucher's lock, so the count stays true until this transaction ends.
         voucher, held = _counter_lookup(caller=caller, code=code, lock=True)
         if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
             expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.utils import timezone
 
 from config.rows import ModelColumns, insert_row, update_row
@@ -47,6 +48,15 @@ def test_update_row_writes_only_the_named_columns_and_moves_auto_now() -> None:
     assert stored.updated_at > stale.updated_at
 
 
-def test_model_columns_refuse_unknown_fields() -> None:
+def test_update_row_of_a_row_that_is_gone_is_an_error_as_with_save() -> None:
+    voucher = voucher_issue(merchant_id=MerchantFactory().pk, value=5000)
+    voucher.pk = voucher.pk + 1000
+    with pytest.raises(DatabaseError, match="changed 0 rows"):
+        update_row(voucher, ["balance"])
+
+
+def test_model_columns_refuse_unknown_or_no_fields() -> None:
     with pytest.raises(ValueError, match="no fields"):
         ModelColumns(ApiToken, "t", ["id", "secret"])
+    with pytest.raises(ValueError, match="at least one"):
+        ModelColumns(ApiToken, "t", [])

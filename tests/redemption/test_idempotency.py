@@ -105,3 +105,24 @@ def test_records_are_kept_a_day_and_purged_later(api, shop):
     with time_machine.travel(timezone.now() + timedelta(hours=49), tick=False):
         assert idempotency_records_purge() == 1
     assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_records_commit_on_their_own_and_leave_the_connection_waiting_for_the_disk(shop):
+    """Outside a transaction the record's statements commit by themselves, without waiting for the disk; that
+    setting must end with them, or every later commit on the persistent connection would be at risk."""
+    from django.db import connection
+
+    api = Api(Client(), token_for(shop))
+    voucher = issue(shop, 5000)
+    first = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 700}, key="k-durable")
+    replay = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 700}, key="k-durable")
+
+    assert first.status == replay.status == 201
+    assert replay.body == first.body
+    record = IdempotencyRecord.objects.get(key="k-durable")
+    assert (record.state, record.status_code, record.response_body) == (IdempotencyState.DONE, 201, first.body)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"

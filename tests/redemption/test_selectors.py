@@ -2,8 +2,10 @@
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -99,8 +101,30 @@ def test_unknown_malformed_and_foreign_codes_find_nothing(shop: Shop, foreign_sh
 
 
 @pytest.mark.postgres
-def test_the_locking_read_locks_the_voucher_row(shop: Shop) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_the_locking_read_locks_the_voucher_row_until_the_transaction_ends(shop: Shop) -> None:
     voucher = issue(shop)
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        assert counter_voucher(merchant_id=shop.merchant.pk, code=voucher.code, lock=True) is not None
-    assert queries.captured_queries[0]["sql"].endswith("FOR UPDATE OF v")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
+    )
+    lock = "SELECT id FROM vouchers_voucher WHERE id = %s FOR UPDATE NOWAIT"
+    try:
+        with transaction.atomic():
+            assert counter_voucher(merchant_id=shop.merchant.pk, code=voucher.code, lock=True) is not None
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(lock, [voucher.pk])
+        assert other.execute(lock, [voucher.pk]).fetchone() == (voucher.pk,)
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locking_read_refuses_to_run_outside_a_transaction(shop: Shop) -> None:
+    voucher = issue(shop)
+    with pytest.raises(TransactionManagementError):
+        counter_voucher(merchant_id=shop.merchant.pk, code=voucher.code, lock=True)
