@@ -270,7 +270,7 @@ def voucher_redeem_locked(
     now: datetime | None = None,
 ) -> tuple[VoucherTransaction, bool]:
     """``voucher_redeem`` for a caller that read ``voucher`` with ``select_for_update`` in its own, still open
-    transaction (the counter's one-statement lookup does); ``voucher`` is updated in place. Returns the ledger row
+    transaction (as redemption's counter lookup does); ``voucher`` is updated in place. Returns the ledger row
     and whether it is new (False: the idempotency key replayed an earlier row). Raises what ``voucher_redeem``
     raises, and TransactionManagementError outside a transaction, where no lock can be held.
     """
