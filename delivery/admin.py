@@ -123,6 +123,8 @@ class DeliveryAdmin(MerchantScopedAdmin):
         "last_error",
         "needs_attention",
         "merchant_notified_at",
+        "alert_next_attempt_at",
+        "alert_attempts",
         "sent_at",
         "provider_message_id",
         "claimed_at",

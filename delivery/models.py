@@ -55,6 +55,14 @@ class Delivery(models.Model):
     provider_message_id = models.CharField(_("message ID"), max_length=255, blank=True, db_index=True)
     needs_attention = models.BooleanField(_("needs attention"), default=False)
     merchant_notified_at = models.DateTimeField(_("merchant told"), null=True, blank=True)
+    # The merchant's alert about bad news on this row is owed while this is set, and due when it has passed. A
+    # worker that claims the alert moves it forward by SENDING_STUCK_AFTER, so one whose worker died falls due again.
+    alert_next_attempt_at = models.DateTimeField(_("next merchant alert"), null=True, blank=True, db_index=True)
+    alert_attempts = models.PositiveIntegerField(_("merchant alert attempts"), default=0)
+    # When the alert was last queued or claimed by a worker; like ``claimed_at``, for the sweeper to take it back.
+    alert_claimed_at = models.DateTimeField(_("merchant alert claimed"), null=True, blank=True)
+    # Retries of the alert stop RETRY_FOR after its first try, as for the voucher email.
+    alert_first_attempt_at = models.DateTimeField(_("first merchant alert attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -86,6 +94,9 @@ class EventKind(models.TextChoices):
     BOUNCED = "bounced", _("Bounced")
     COMPLAINED = "complained", _("Marked as spam")
     MERCHANT_NOTIFIED = "merchant_notified", _("Merchant told")
+    MERCHANT_ALERT_FAILED = "merchant_alert_failed", _("Telling the merchant failed, will retry")
+    MERCHANT_ALERT_GAVE_UP = "merchant_alert_gave_up", _("Gave up telling the merchant")
+    MERCHANT_ALERT_CANCELLED = "merchant_alert_cancelled", _("Merchant alert no longer needed")
 
 
 class DeliveryAttempt(models.Model):

@@ -5,6 +5,11 @@ The row says what is owed; Celery messages only wake a worker up. A send locks t
 records the outcome on the row only if the claim is still its own. The sweeper queues what is due and takes
 back rows whose message or worker was lost; it claims rows with ``SKIP LOCKED`` and a state change, so any
 number of sweepers at any time queue each row once.
+
+Bad news on a row (a permanent failure, a bounce, a complaint) also owes the merchant an alert email. It is owed
+while ``alert_next_attempt_at`` is set and due when that has passed; it is queued (``alert_claimed_at``), claimed,
+sent and recorded like the voucher email, retried with the same delays for the same window, and swept by the same
+beat task.
 """
 
 import logging
@@ -45,6 +50,12 @@ def _enqueue_on_commit(delivery_id: int) -> None:
     from delivery.tasks import delivery_send_task
 
     transaction.on_commit(lambda: delivery_send_task.delay(delivery_id))
+
+
+def _enqueue_alert_on_commit(delivery_id: int) -> None:
+    from delivery.tasks import merchant_alert_task
+
+    transaction.on_commit(lambda: merchant_alert_task.delay(delivery_id))
 
 
 def _validate_address(to_email: str) -> None:
@@ -226,6 +237,8 @@ def _record_sent(
         delivery.next_attempt_at = None
         delivery.last_error = ""
         delivery.needs_attention = False
+        # A late success after a permanent failure: the alert would tell the merchant something no longer true.
+        _alert_cancel(delivery, "sent after all")
         delivery.save()
         _event(delivery, EventKind.SENT, message_id, attempt=attempt)
         return delivery
@@ -248,10 +261,11 @@ def _record_failure(
         delivery.last_error = failure.detail[:4000]
         delivery.next_attempt_at = None if permanent else next_attempt
         delivery.needs_attention = permanent
+        if permanent:
+            _alert_schedule(delivery, now)
         delivery.save()
         if permanent:
             _event(delivery, EventKind.PERMANENT_FAILURE, failure.detail, attempt=attempt)
-            transaction.on_commit(lambda: _tell_merchant(delivery_id))
         else:
             _event(
                 delivery,
@@ -262,23 +276,132 @@ def _record_failure(
         return delivery
 
 
-def _tell_merchant(delivery_id: int) -> None:
-    """Email the merchant that a voucher email failed for good. The admin badge (``needs_attention``) is the
-    lasting record; this email is a courtesy and its failure is logged, never retried into a loop."""
+def _alert_schedule(delivery: Delivery, now: datetime) -> None:
+    """Owe the merchant an alert about ``delivery`` (locked, saved by the caller), queued for a worker after commit.
+
+    A merchant without a contact address gets none: the admin badge (``needs_attention``) is the lasting record.
+    An alert already owed stays as it is, so news arriving together makes one email, which reads the row as it
+    is when sent.
+    """
+    if delivery.alert_next_attempt_at is not None or not delivery.voucher.merchant.contact_email:
+        return
+    delivery.alert_next_attempt_at = now
+    delivery.alert_claimed_at = now
+    delivery.alert_attempts = 0
+    delivery.alert_first_attempt_at = None
+    _enqueue_alert_on_commit(delivery.pk)
+
+
+def _alert_cancel(delivery: Delivery, reason: str) -> None:
+    """Drop an alert still owed for ``delivery`` (locked, saved by the caller). One in flight still goes out and is
+    recorded, but is not retried."""
+    if delivery.alert_next_attempt_at is None:
+        return
+    delivery.alert_next_attempt_at = None
+    delivery.alert_claimed_at = None
+    _event(delivery, EventKind.MERCHANT_ALERT_CANCELLED, reason)
+
+
+def _claim_alert(delivery_id: int) -> Delivery | None:
+    """Lock the row and claim its merchant alert if one is due and no worker is sending it."""
+    with transaction.atomic():
+        # Only the delivery row: the voucher's lock belongs to the writes that move its value.
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("voucher", "voucher__merchant")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None:
+            logger.warning("delivery %s does not exist", delivery_id)
+            return None
+        now = timezone.now()
+        if delivery.alert_next_attempt_at is None or delivery.alert_next_attempt_at > now:
+            return None
+        if not delivery.voucher.merchant.contact_email:
+            _alert_cancel(delivery, "the merchant has no contact email")
+            delivery.save(update_fields=["alert_next_attempt_at", "alert_claimed_at", "updated_at"])
+            return None
+        # Until this passes, a duplicate task or the sweeper finds the alert not due; after it, a dead worker's is.
+        delivery.alert_next_attempt_at = now + SENDING_STUCK_AFTER
+        delivery.alert_claimed_at = now
+        delivery.alert_attempts += 1
+        delivery.alert_first_attempt_at = delivery.alert_first_attempt_at or now
+        delivery.save(
+            update_fields=[
+                "alert_next_attempt_at",
+                "alert_claimed_at",
+                "alert_attempts",
+                "alert_first_attempt_at",
+                "updated_at",
+            ]
+        )
+        return delivery
+
+
+def merchant_alert_send(delivery_id: int) -> Delivery | None:
+    """Email the merchant that the voucher email of ``delivery_id`` failed for good or bounced, if that alert is
+    owed now and no other worker is sending it; record the outcome.
+
+    Returns the row as recorded, or None when there was nothing to do. Never raises for a failed send: a temporary
+    failure is retried with ``retry_delay`` until ``RETRY_FOR`` after the first try, then given up.
+    """
     from delivery.emails import build_merchant_alert, send_email
 
-    delivery = Delivery.objects.select_related("voucher__merchant").get(pk=delivery_id)
-    merchant = delivery.voucher.merchant
-    if not merchant.contact_email:
-        return
+    delivery = _claim_alert(delivery_id)
+    if delivery is None:
+        return None
+    claimed_at = delivery.alert_claimed_at
+    attempt = delivery.alert_attempts
+    to_email = delivery.voucher.merchant.contact_email
+    # Outside any transaction, as for the voucher email: no lock is held while the mail server answers.
     try:
         send_email(build_merchant_alert(delivery))
-    except Exception:
-        logger.exception("could not tell merchant %s about delivery %s", merchant.pk, delivery_id)
-        return
+    except Exception as error:
+        logger.info("merchant alert of delivery %s attempt %s failed: %s", delivery_id, attempt, error)
+        return _record_alert_failure(delivery_id, claimed_at, attempt, classify_failure(error))
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery_id).update(merchant_notified_at=timezone.now())
-        _event(delivery, EventKind.MERCHANT_NOTIFIED, merchant.contact_email)
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.merchant_notified_at = timezone.now()
+        # The email went out, so it is recorded either way; but only this worker's own claim is finished here. A
+        # resend may have cancelled it meanwhile, or the sweeper handed it on after the claim had passed.
+        if _owns_alert(delivery, claimed_at):
+            delivery.alert_next_attempt_at = None
+            delivery.alert_claimed_at = None
+        delivery.save(update_fields=["merchant_notified_at", "alert_next_attempt_at", "alert_claimed_at", "updated_at"])
+        _event(delivery, EventKind.MERCHANT_NOTIFIED, to_email, attempt=attempt)
+    return delivery
+
+
+def _owns_alert(delivery: Delivery, claimed_at: datetime | None) -> bool:
+    return delivery.alert_next_attempt_at is not None and delivery.alert_claimed_at == claimed_at
+
+
+def _record_alert_failure(
+    delivery_id: int, claimed_at: datetime | None, attempt: int, failure: SendFailure
+) -> Delivery | None:
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if not _owns_alert(delivery, claimed_at):
+            _event(delivery, EventKind.MERCHANT_ALERT_FAILED, f"late result: {failure.detail}", attempt=attempt)
+            return delivery
+        now = timezone.now()
+        started = delivery.alert_first_attempt_at or now
+        next_attempt = now + retry_delay(delivery.alert_attempts)
+        delivery.alert_claimed_at = None
+        if failure.permanent or next_attempt > started + RETRY_FOR:
+            delivery.alert_next_attempt_at = None
+            _event(delivery, EventKind.MERCHANT_ALERT_GAVE_UP, failure.detail, attempt=attempt)
+        else:
+            delivery.alert_next_attempt_at = next_attempt
+            _event(
+                delivery,
+                EventKind.MERCHANT_ALERT_FAILED,
+                f"{failure.detail}; next try {next_attempt:%Y-%m-%d %H:%M}",
+                attempt=attempt,
+            )
+        delivery.save(update_fields=["alert_next_attempt_at", "alert_claimed_at", "updated_at"])
+        return delivery
 
 
 def _due_filter(now: datetime) -> Q:
@@ -323,8 +446,43 @@ def deliveries_sweep(now: datetime | None = None, *, batch_size: int = SWEEP_BAT
     return ids
 
 
+def _alert_due_filter(now: datetime) -> Q:
+    # Due and not queued lately: awaiting its first try or a retry, its message lost, or its worker dead (the
+    # claim a worker makes moves the due time past SENDING_STUCK_AFTER, which is longer than QUEUED_STUCK_AFTER).
+    return Q(alert_next_attempt_at__lte=now) & (
+        Q(alert_claimed_at__isnull=True) | Q(alert_claimed_at__lte=now - QUEUED_STUCK_AFTER)
+    )
+
+
+def merchant_alerts_sweep(now: datetime | None = None, *, batch_size: int = SWEEP_BATCH) -> list[int]:
+    """Queue every merchant alert that is due: awaiting a retry, or stuck (its message or its worker lost).
+
+    Returns the ids of the deliveries whose alert was queued. Safe to run any time, twice or concurrently: rows
+    are claimed under ``SELECT ... FOR UPDATE SKIP LOCKED`` and leave the due set in the same transaction, and
+    ``merchant_alert_send`` claims the alert again under the row lock, so a duplicate message sends nothing.
+    """
+    now = now or timezone.now()
+    due = _alert_due_filter(now)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(due)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return []
+        # Filtering on ``due`` again makes the claim a compare-and-set where SKIP LOCKED does not exist (SQLite).
+        Delivery.objects.filter(due, pk__in=ids).update(alert_claimed_at=now, updated_at=timezone.now())
+        queued = list(Delivery.objects.filter(pk__in=ids, alert_claimed_at=now).values_list("pk", flat=True))
+        for delivery_id in queued:
+            _enqueue_alert_on_commit(delivery_id)
+    return queued
+
+
 def delivery_resend(delivery_id: int, to_email: str | None = None, to_name: str | None = None) -> Delivery:
-    """Send the email again, optionally to a corrected address; clears the attention flag.
+    """Send the email again, optionally to a corrected address; clears the attention flag and cancels a merchant
+    alert still owed (whoever resends already knows).
 
     Raises Delivery.DoesNotExist, InvalidRecipient, and DeliveryInFlight when a worker is sending it right now.
     """
@@ -351,6 +509,7 @@ def delivery_resend(delivery_id: int, to_email: str | None = None, to_name: str 
         delivery.first_attempt_at = None
         delivery.needs_attention = False
         delivery.last_error = ""
+        _alert_cancel(delivery, "resend requested")
         delivery.save()
         _event(delivery, EventKind.RESEND, "; ".join(changes))
         _enqueue_on_commit(delivery.pk)
@@ -391,11 +550,9 @@ def delivery_track(*, message_id: str, event_type: str, description: str = "") -
         if bad_news:
             delivery.needs_attention = True
             delivery.last_error = description[:4000] or str(kind.label)
+            _alert_schedule(delivery, timezone.now())
         delivery.save()
         _event(delivery, kind, description)
-        if bad_news:
-            delivery_id = delivery.pk
-            transaction.on_commit(lambda: _tell_merchant(delivery_id))
     return delivery
 
 

@@ -12,10 +12,16 @@ def delivery_send_task(delivery_id: int) -> None:
     services.delivery_send(delivery_id)
 
 
+@shared_task(name="delivery.merchant_alert", acks_late=True, ignore_result=True)
+def merchant_alert_task(delivery_id: int) -> None:
+    """Tell the merchant about a delivery's bad news if that alert is still owed; a duplicate finds nothing to do."""
+    services.merchant_alert_send(delivery_id)
+
+
 @shared_task(name="delivery.sweep", acks_late=True, ignore_result=True)
 def deliveries_sweep_task() -> int:
-    """Queue due deliveries and take back stuck ones (Celery beat, every minute)."""
-    return len(services.deliveries_sweep())
+    """Queue due deliveries, take back stuck ones and trigger due merchant alerts (Celery beat, every minute)."""
+    return len(services.deliveries_sweep()) + len(services.merchant_alerts_sweep())
 
 
 @worker_process_init.connect

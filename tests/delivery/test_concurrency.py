@@ -7,8 +7,14 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from delivery.models import Delivery, DeliveryStatus, Purpose
-from delivery.services import deliveries_sweep, delivery_schedule, delivery_send
+from delivery.models import Delivery, DeliveryStatus, EventKind, Purpose
+from delivery.services import (
+    deliveries_sweep,
+    delivery_schedule,
+    delivery_send,
+    merchant_alert_send,
+    merchant_alerts_sweep,
+)
 from tests.delivery.helpers import make_merchant, make_voucher
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -78,3 +84,60 @@ def test_duplicate_send_tasks_send_once(smtp):
     delivery.refresh_from_db()
     assert delivery.attempts == 1
     assert delivery.status == DeliveryStatus.SENT
+
+
+def owed_alerts(smtp, count: int) -> list[Delivery]:  # type: ignore[no-untyped-def]
+    """Deliveries refused for good (550) whose merchant alert is owed and due: its first try was answered 451."""
+    merchant = make_merchant(contact_email="owner@merchant.example")
+    deliveries: list[Delivery] = []
+    for i in range(count):
+        deliveries.append(
+            delivery_schedule(
+                voucher_id=make_voucher(merchant).pk,
+                purpose=Purpose.RECIPIENT,
+                to_email=f"refused{i}@example.com",
+                to_name="",
+                locale="en",
+                send_at=timezone.now() + timedelta(hours=1),
+            )
+        )
+    Delivery.objects.update(send_at=timezone.now() - timedelta(minutes=1))
+    # Recipients are refused at RCPT (550, for good); the alert's data is answered 451 (try again later).
+    smtp.handler.hold = True
+    smtp.handler.release.set()
+    for delivery in deliveries:
+        delivery_send(delivery.pk)
+    smtp.handler.hold = False
+    # The alerts were tried at commit (tasks are eager here) and await a retry; let it fall due.
+    assert set(Delivery.objects.values_list("alert_attempts", flat=True)) == {1}
+    Delivery.objects.update(alert_next_attempt_at=timezone.now() - timedelta(seconds=1))
+    return deliveries
+
+
+def test_concurrent_alert_sweeps_tell_the_merchant_once_per_delivery(smtp):
+    deliveries = owed_alerts(smtp, 4)
+    # Tasks run inline (eager): each sweeper's trigger sends what it found, in its own thread.
+    results = run_together(3, merchant_alerts_sweep)
+    assert {pk for ids in results for pk in ids} == {d.pk for d in deliveries}
+    alerts = smtp.handler.to("owner@merchant.example")
+    assert len(alerts) == 4
+    for i in range(4):
+        assert sum(f"refused{i}@example.com" in m.get_body(("plain",)).get_content() for m in alerts) == 1
+    assert len(smtp.handler.messages) == 4
+    for delivery in deliveries:
+        delivery.refresh_from_db()
+        assert delivery.alert_next_attempt_at is None
+        assert delivery.alert_attempts == 2
+        assert delivery.merchant_notified_at is not None
+        assert delivery.attempts_log.filter(kind=EventKind.MERCHANT_NOTIFIED).count() == 1
+    assert merchant_alerts_sweep() == []
+
+
+def test_duplicate_alert_tasks_send_once(smtp):
+    [delivery] = owed_alerts(smtp, 1)
+    results = run_together(4, lambda: merchant_alert_send(delivery.pk))
+    assert sum(1 for result in results if result is not None) == 1
+    assert len(smtp.handler.to("owner@merchant.example")) == 1
+    delivery.refresh_from_db()
+    assert delivery.alert_attempts == 2
+    assert delivery.attempts_log.filter(kind=EventKind.MERCHANT_NOTIFIED).count() == 1

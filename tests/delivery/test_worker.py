@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery.models import Delivery, DeliveryStatus, EventKind, Purpose
-from delivery.services import SENDING_STUCK_AFTER, deliveries_sweep, delivery_schedule
-from delivery.tasks import delivery_send_task
+from delivery.services import SENDING_STUCK_AFTER, deliveries_sweep, delivery_schedule, merchant_alerts_sweep
+from delivery.tasks import delivery_send_task, merchant_alert_task
 from shop.models import VoucherProduct
 from shop.services import order_create, order_fulfil, order_mark_paid
 from tests.delivery.conftest import SmtpServer
@@ -131,7 +131,8 @@ def test_a_future_send_date_is_kept(worker: Worker, smtp: SmtpServer):
     assert deliveries_sweep(now=send_at - timedelta(seconds=1)) == []
     assert deliveries_sweep(now=send_at + timedelta(minutes=1)) == [scheduled.pk]
     assert wait_for(lambda: len(smtp.handler.to("later@example.com")) == 1), "".join(worker.output[-30:])
-    assert status_of(scheduled.pk) == DeliveryStatus.SENT
+    # The mail server has the email a moment before the worker records it
+    assert wait_for(lambda: status_of(scheduled.pk) == DeliveryStatus.SENT), "".join(worker.output[-30:])
 
 
 def test_send_date_from_the_shop_form_is_kept(worker: Worker, smtp: SmtpServer):
@@ -158,3 +159,40 @@ def test_send_date_from_the_shop_form_is_kept(worker: Worker, smtp: SmtpServer):
     assert recipient.send_at is not None
     assert deliveries_sweep(now=recipient.send_at + timedelta(seconds=1)) == [recipient.pk]
     assert wait_for(lambda: len(smtp.handler.to("anna@example.com")) == 1), "".join(worker.output[-30:])
+
+
+def test_a_refused_email_ends_with_the_merchant_told_once(worker: Worker, smtp: SmtpServer):
+    voucher = make_voucher(make_merchant(contact_email="owner@merchant.example"))
+    with transaction.atomic():
+        delivery = delivery_schedule(
+            voucher_id=voucher.pk,
+            purpose=Purpose.RECIPIENT,
+            to_email="refused@example.com",
+            to_name="",
+            locale="en",
+            send_at=None,
+        )
+    # The worker's send is refused for good, and its delivery.merchant_alert task tells the merchant
+    assert wait_for(lambda: len(smtp.handler.to("owner@merchant.example")) == 1), "".join(worker.output[-30:])
+
+    def alert_recorded() -> bool:
+        row = Delivery.objects.get(pk=delivery.pk)
+        return row.merchant_notified_at is not None and row.alert_next_attempt_at is None
+
+    assert wait_for(alert_recorded), "".join(worker.output[-30:])
+    # A stray duplicate of the task, and the sweeper, find nothing more to send
+    merchant_alert_task.delay(delivery.pk)
+    assert merchant_alerts_sweep(now=timezone.now() + timedelta(days=1)) == []
+    with transaction.atomic():
+        delivery_schedule(
+            voucher_id=make_voucher(voucher.merchant).pk,
+            purpose=Purpose.RECIPIENT,
+            to_email="marker@example.com",
+            to_name="",
+            locale="en",
+            send_at=None,
+        )
+    # (one task at a time, in order: once the marker arrives the duplicate was handled)
+    assert wait_for(lambda: len(smtp.handler.to("marker@example.com")) == 1), "".join(worker.output[-30:])
+    assert len(smtp.handler.to("owner@merchant.example")) == 1
+    assert Delivery.objects.get(pk=delivery.pk).attempts_log.filter(kind=EventKind.MERCHANT_NOTIFIED).count() == 1

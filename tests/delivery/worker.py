@@ -47,6 +47,8 @@ class Worker:
             "REDIS_URL": settings.REDIS_URL,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_URL": self.email_url,
+            # Tasks the worker enqueues itself (a merchant alert after a failed send) stay on the test's queue.
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
             "PYTHONPATH": str(PROJECT_DIR),
         }
         command = [
