@@ -163,17 +163,28 @@ def _is_due(delivery: Delivery, now: datetime) -> bool:
     return status == DeliveryStatus.QUEUED
 
 
+def _lock_delivery(delivery_id: int) -> Delivery | None:
+    """The delivery row, locked for update, with its voucher and merchant; None (logged) when it is gone.
+
+    Only the delivery row is locked: the voucher's lock belongs to the writes that move its value, and a send must
+    not hold up a redemption at the counter.
+    """
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("voucher", "voucher__merchant")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        logger.warning("delivery %s does not exist", delivery_id)
+    return delivery
+
+
 def _claim(delivery_id: int) -> Delivery | None:
     """Lock the row and move it to ``sending`` if something is owed and nobody else is sending it."""
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update()
-            .select_related("voucher", "voucher__merchant")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = _lock_delivery(delivery_id)
         if delivery is None:
-            logger.warning("delivery %s does not exist", delivery_id)
             return None
         now = timezone.now()
         if not _is_due(delivery, now):
@@ -305,15 +316,8 @@ def _alert_cancel(delivery: Delivery, reason: str) -> None:
 def _claim_alert(delivery_id: int) -> Delivery | None:
     """Lock the row and claim its merchant alert if one is due and no worker is sending it."""
     with transaction.atomic():
-        # Only the delivery row: the voucher's lock belongs to the writes that move its value.
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("voucher", "voucher__merchant")
-            .filter(pk=delivery_id)
-            .first()
-        )
+        delivery = _lock_delivery(delivery_id)
         if delivery is None:
-            logger.warning("delivery %s does not exist", delivery_id)
             return None
         now = timezone.now()
         if delivery.alert_next_attempt_at is None or delivery.alert_next_attempt_at > now:

@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -141,3 +142,39 @@ def test_duplicate_alert_tasks_send_once(smtp):
     delivery.refresh_from_db()
     assert delivery.alert_attempts == 2
     assert delivery.attempts_log.filter(kind=EventKind.MERCHANT_NOTIFIED).count() == 1
+
+
+def test_a_locked_delivery_leaves_its_voucher_free_for_the_counter():
+    from django.db import transaction
+
+    from delivery.services import _lock_delivery
+
+    voucher = make_voucher(make_merchant())
+    delivery = delivery_schedule(
+        voucher_id=voucher.pk,
+        purpose=Purpose.RECIPIENT,
+        to_email="r@example.com",
+        to_name="R",
+        locale="en",
+        send_at=None,
+    )
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
+    )
+    try:
+        with transaction.atomic():
+            assert _lock_delivery(delivery.pk) is not None
+            # A redemption's lock on the voucher is not held up by a send's claim...
+            assert other.execute(
+                "SELECT id FROM vouchers_voucher WHERE id = %s FOR UPDATE NOWAIT", [voucher.pk]
+            ).fetchone()
+            # ...while the delivery row itself is taken.
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("SELECT id FROM delivery_delivery WHERE id = %s FOR UPDATE NOWAIT", [delivery.pk])
+    finally:
+        other.close()
