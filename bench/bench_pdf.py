@@ -144,9 +144,9 @@ def _payment_to_email() -> str:
 
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not settings.REDIS_URL:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
         return "Payment to email received: not run (needs DATABASE_URL=postgres://... of its own and REDIS_URL)."
     from shop.models import Merchant, VoucherProduct
     from shop.services import order_create, order_fulfil, order_mark_paid

@@ -24,7 +24,7 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    on_postgres = connection.vendor == "postgresql"
     has_redis = bool(settings.REDIS_URL)
     has_chromium = os.path.exists(CHROMIUM)
     for item in items:

@@ -80,14 +80,15 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Waiting briefly for the write lock beats failing when the server and a task write at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
-    "DATABASE_PREPARED_STATEMENTS", default=True
-):
-    # Values are sent apart from the SQL, and a statement run five times on a connection is prepared: PostgreSQL
-    # then skips parsing and planning it, which is most of its work for the short reads and writes of a
-    # redemption. Turn off behind a pooler that cannot keep prepared statements (PgBouncer < 1.21 in transaction
-    # mode).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that needs no round trip (see config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        # Values are sent apart from the SQL, and a statement run five times on a connection is prepared:
+        # PostgreSQL then skips parsing and planning it, most of its work for the short reads and writes of a
+        # redemption. Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
+        # transaction mode).
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
