@@ -37,6 +37,8 @@ class Api:
     """A JSON client for /api/v1/ with one token."""
 
     def __init__(self, client: Client, secret: str | None) -> None:
+        # As in production: the test client skips CSRF checks by default, a till meets them.
+        client.handler.enforce_csrf_checks = True
         self.client = client
         self.secret = secret
 

@@ -288,6 +288,13 @@ def test_unknown_api_path_is_json_404(api):
     assert response.body["code"] == "not_found"
 
 
+def test_writes_to_an_unknown_api_path_are_json_404_not_a_csrf_page(api):
+    assert api.client.handler.enforce_csrf_checks
+    for response in (api.post("nothing/here", {"amount": 1}), api.delete("nothing/here")):
+        assert response.status == 404
+        assert response.body["code"] == "not_found"
+
+
 def test_transactions_newest_first(api, shop):
     voucher = issue(shop, 5000)
     api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000, "location": "front", "reference": "R-9"})
