@@ -4,6 +4,7 @@ Server-rendered; each view checks the login, the merchant and the location again
 as the API. The session remembers one merchant and one location; nothing else is trusted from the browser.
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,9 +29,12 @@ from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
 from vouchers.models import VoucherKind
 from vouchers.money import parse_money, to_decimal
-from vouchers.selectors import VoucherState, format_value
+from vouchers.selectors import VoucherState, format_value, voucher_code_by_public_token
 from vouchers.services import Actor
 
+# The QR code on a voucher holds the address of its public page (BASE_URL/v/<token>/), not its code; a camera or a
+# scanner at the till may read it instead of the barcode.
+_VOUCHER_PAGE = re.compile(r"/v/(?P<token>[A-Za-z0-9_-]{1,64})/?$")
 SESSION_MERCHANT = "pos_merchant_id"
 SESSION_LOCATION = "pos_location_id"
 
@@ -201,6 +205,18 @@ def pos_location(request: HttpRequest) -> HttpResponse:
     return _choose_location(request)
 
 
+def _scanned_code(counter: Counter, text: str) -> str:
+    """What was typed or scanned, as a code: a voucher page's address becomes the code of that voucher of this
+    merchant; anything else is looked up as it is (and, unknown, counts as a failed lookup)."""
+    text = text.strip()
+    page = _VOUCHER_PAGE.search(text)
+    if page is not None:
+        code = voucher_code_by_public_token(merchant_id=counter.caller.merchant_id, public_token=page["token"])
+        if code is not None:
+            return code
+    return text[:64]
+
+
 def _lookup(request: HttpRequest, counter: Counter, code: str) -> tuple[VoucherState | None, HttpResponse | None]:
     try:
         state = voucher_validate(caller=counter.caller, code=code, location_id=counter.location.pk)
@@ -218,8 +234,9 @@ def pos_lookup(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    code = (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
-    code = code.strip()[:64]
+    code = _scanned_code(
+        counter, (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
+    )
     if not code:
         return _render(request, counter, error=_("Enter or scan a voucher code."))
     state, failed = _lookup(request, counter, code)
@@ -235,7 +252,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    code = request.POST.get("code", "").strip()[:64]
+    code = _scanned_code(counter, request.POST.get("code", ""))
     state, failed = _lookup(request, counter, code)
     if failed is not None:
         return failed

@@ -29,6 +29,15 @@ def voucher_get_by_code(*, merchant_id: int, code: str) -> Voucher:
     return voucher
 
 
+def voucher_code_by_public_token(*, merchant_id: int, public_token: str) -> str | None:
+    """The code of the merchant's voucher whose public page is ``/v/<public_token>/``, or None."""
+    return (
+        Voucher.objects.filter(merchant_id=merchant_id, public_token=public_token)
+        .values_list("code", flat=True)
+        .first()
+    )
+
+
 @dataclass(frozen=True)
 class VoucherState:
     """What a cashier or till needs to decide: can it be used here now, for how much, and why not."""

@@ -7,6 +7,7 @@ import pytest
 from asgiref.local import Local
 from django.test import Client
 
+from delivery.services import voucher_url
 from redemption.models import Redemption
 from redemption.services import Caller, redemption_create
 from shop.models import Role
@@ -145,6 +146,32 @@ def test_another_merchants_code_looks_unknown(shop, foreign_shop):
     assert redeem.status_code == 404
     foreign.refresh_from_db()
     assert foreign.balance == 5000
+
+
+def test_scanning_the_voucher_qr_code_finds_the_voucher(shop, foreign_shop, settings):
+    # The QR code holds the voucher page's address, not the code; a camera or a scanner may read it first.
+    settings.BASE_URL = "https://gifts.example-spa.com"
+    voucher = issue(shop, 5000)
+    scanned = voucher_url(voucher.public_token)
+    assert len(scanned) > 64  # longer than any code: it must not be cut before it is read
+    client = logged_in(cashier_at(shop, shop.front))
+
+    looked_up = client.post("/pos/lookup/", {"code": scanned})
+    assert looked_up.status_code == 200
+    assert "€50.00 available" in looked_up.content.decode()
+    redeemed = client.post(
+        "/pos/redeem/",
+        {"code": scanned, "amount": "5", "idempotency_key": idempotency_key(looked_up.content.decode())},
+    )
+    assert redeemed.status_code == 302
+    assert Redemption.objects.get().voucher == voucher
+
+    # Another merchant's voucher page, or an unknown one, is no voucher here.
+    foreign = issue(foreign_shop, 5000)
+    for other in (voucher_url(foreign.public_token), voucher_url("no-such-token")):
+        answer = client.post("/pos/lookup/", {"code": other})
+        assert answer.status_code == 404
+        assert "No voucher with this code" in answer.content.decode()
 
 
 def test_reverse_asks_first_then_restores(shop):
