@@ -40,7 +40,7 @@ from redemption.selectors import counter_voucher, held_amount, hold_get, redempt
 from shop.models import Location
 from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
-from vouchers.selectors import VoucherState, voucher_state
+from vouchers.selectors import VoucherState, voucher_code_by_public_token, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_redeem_locked, voucher_reverse
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -136,6 +136,29 @@ def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[V
         throttling.record_failure(caller.throttle_identities)
         raise VoucherNotFound
     return found
+
+
+# The QR code on a voucher holds the address of its public page (BASE_URL/v/<token>/), not its code: a camera or a
+# scanner at the till may read it instead of the barcode.
+_VOUCHER_PAGE = re.compile(r"/v/(?P<token>[A-Za-z0-9_-]{1,64})/?$")
+CODE_MAX_LENGTH = 64
+
+
+def scanned_code(*, caller: Caller, text: str) -> str:
+    """What a cashier typed or scanned, as a code to look up: the address of a voucher page becomes the code of
+    that voucher of the caller's merchant (after the throttle check, so a throttled caller learns nothing);
+    anything else is returned as it is, cut to a code's length, and counts as a failed lookup if unknown.
+
+    Raises CodeGuessingThrottled.
+    """
+    text = text.strip()
+    page = _VOUCHER_PAGE.search(text)
+    if page is not None:
+        _throttle_check(caller)
+        code = voucher_code_by_public_token(merchant_id=caller.merchant_id, public_token=page["token"])
+        if code is not None:
+            return code
+    return text[:CODE_MAX_LENGTH]
 
 
 def voucher_find(*, caller: Caller, code: str) -> Voucher:

@@ -4,7 +4,6 @@ Server-rendered; each view checks the login, the merchant and the location again
 as the API. The session remembers one merchant and one location; nothing else is trusted from the browser.
 """
 
-import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,18 +22,15 @@ from django.views.decorators.http import require_POST
 from redemption import throttling
 from redemption.errors import CodeGuessingThrottled, LocationForbidden, RedemptionNotFound
 from redemption.selectors import redemption_get, redemptions_recent
-from redemption.services import Caller, redemption_create, redemption_reverse, voucher_validate
+from redemption.services import Caller, redemption_create, redemption_reverse, scanned_code, voucher_validate
 from shop.models import Location, Merchant
 from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
 from vouchers.models import VoucherKind
 from vouchers.money import parse_money, to_decimal
-from vouchers.selectors import VoucherState, format_value, voucher_code_by_public_token
+from vouchers.selectors import VoucherState, format_value
 from vouchers.services import Actor
 
-# The QR code on a voucher holds the address of its public page (BASE_URL/v/<token>/), not its code; a camera or a
-# scanner at the till may read it instead of the barcode.
-_VOUCHER_PAGE = re.compile(r"/v/(?P<token>[A-Za-z0-9_-]{1,64})/?$")
 SESSION_MERCHANT = "pos_merchant_id"
 SESSION_LOCATION = "pos_location_id"
 
@@ -205,24 +201,15 @@ def pos_location(request: HttpRequest) -> HttpResponse:
     return _choose_location(request)
 
 
-def _scanned_code(counter: Counter, text: str) -> str:
-    """What was typed or scanned, as a code: a voucher page's address becomes the code of that voucher of this
-    merchant; anything else is looked up as it is (and, unknown, counts as a failed lookup)."""
-    text = text.strip()
-    page = _VOUCHER_PAGE.search(text)
-    if page is not None:
-        code = voucher_code_by_public_token(merchant_id=counter.caller.merchant_id, public_token=page["token"])
-        if code is not None:
-            return code
-    return text[:64]
-
-
-def _lookup(request: HttpRequest, counter: Counter, code: str) -> tuple[VoucherState | None, HttpResponse | None]:
+def _lookup(request: HttpRequest, counter: Counter, typed: str) -> tuple[VoucherState | None, HttpResponse | None]:
+    """The voucher for what the cashier typed or scanned, or the page that says why there is none."""
     try:
+        code = scanned_code(caller=counter.caller, text=typed)
         state = voucher_validate(caller=counter.caller, code=code, location_id=counter.location.pk)
     except VoucherError as error:
         status = 429 if isinstance(error, CodeGuessingThrottled) else 404
-        response = _render(request, counter, status=status, code=code, error=_error_text(error, counter))
+        # The input as it was typed or scanned: nothing found from it is shown.
+        response = _render(request, counter, status=status, code=typed, error=_error_text(error, counter))
         if isinstance(error, CodeGuessingThrottled):
             response["Retry-After"] = str(error.retry_after)
         return None, response
@@ -234,12 +221,10 @@ def pos_lookup(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    code = _scanned_code(
-        counter, (request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or ""
-    )
-    if not code:
+    typed = ((request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or "").strip()[:255]
+    if not typed:
         return _render(request, counter, error=_("Enter or scan a voucher code."))
-    state, failed = _lookup(request, counter, code)
+    state, failed = _lookup(request, counter, typed)
     if failed is not None:
         return failed
     assert state is not None
@@ -252,8 +237,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    code = _scanned_code(counter, request.POST.get("code", ""))
-    state, failed = _lookup(request, counter, code)
+    state, failed = _lookup(request, counter, request.POST.get("code", "").strip()[:255])
     if failed is not None:
         return failed
     assert state is not None
@@ -270,7 +254,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     try:
         redeemed = redemption_create(
             caller=counter.caller,
-            code=code,
+            code=voucher.code,
             amount=amount,
             location_id=counter.location.pk,
             reference=_clean(request.POST.get("reference", ""))[:255],

@@ -86,8 +86,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Values are sent apart from the SQL, and a statement run five times on a connection is prepared:
         # PostgreSQL then skips parsing and planning it, most of its work for the short reads and writes of a
-        # redemption. Turn off behind a pooler that cannot keep prepared statements (PgBouncer before 1.21 in
-        # transaction mode).
+        # redemption. Turn off behind a pooler in transaction mode that does not keep prepared statements
+        # (PgBouncer before 1.21, or later with max_prepared_statements = 0).
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

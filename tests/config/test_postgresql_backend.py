@@ -7,6 +7,7 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from psycopg import pq
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -91,3 +92,27 @@ def test_a_closed_connection_is_unusable() -> None:
     connection.connection.close()
     assert not connection.is_usable()
     connection.close()
+
+
+def test_a_connection_with_a_statement_still_running_is_replaced() -> None:
+    # What an exception raised while psycopg waited for a result (a timeout's signal, say) leaves behind.
+    _backend_pid()
+    connection.connection.pgconn.send_query(b"SELECT pg_sleep(0.5)")
+    assert connection.connection.pgconn.transaction_status == pq.TransactionStatus.ACTIVE
+    assert not connection.is_usable()
+
+    connection.health_check_enabled = True
+    connection.health_check_done = False
+    connection.close_if_health_check_failed()
+    assert connection.connection is None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 2")
+        assert cursor.fetchone()[0] == 2
+
+
+def test_a_connection_in_a_transaction_is_checked_by_a_round_trip(observer: psycopg.Connection) -> None:
+    pid = _backend_pid()
+    connection.connection.execute("BEGIN")
+    assert connection.is_usable()
+    assert _last_query(observer, pid) == "SELECT 1"
+    connection.connection.execute("ROLLBACK")

@@ -7,6 +7,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from delivery.services import voucher_url
 from redemption.models import ThrottleEvent
 from redemption.throttling import client_ip
 from shop.models import Role
@@ -87,6 +88,25 @@ def test_pos_throttles_the_cashier(shop):
     assert ThrottleEvent.objects.filter(user=membership.user).exists()
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert client.post("/pos/lookup/", {"code": voucher.code}).status_code == 200
+
+
+def test_pos_counts_scanned_addresses_of_no_voucher_and_tells_a_throttled_cashier_nothing(shop, foreign_shop):
+    mine, foreign = issue(shop, 5000), issue(foreign_shop, 5000)
+    membership = StaffMembershipFactory(merchant=shop.merchant, role=Role.CASHIER, user=UserFactory())
+    membership.locations.set([shop.front])
+    client = Client()
+    client.login(username=membership.user.username, password=TEST_PASSWORD)
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        guesses = [voucher_url(f"guess-{number:027d}") for number in range(9)] + [voucher_url(foreign.public_token)]
+        assert [client.post("/pos/lookup/", {"code": guess}).status_code for guess in guesses] == [404] * 10
+        blocked = client.post("/pos/lookup/", {"code": voucher_url(mine.public_token)})
+        assert blocked.status_code == 429
+        page = blocked.content.decode()
+        assert mine.code not in page
+        assert mine.display_code not in page
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        assert client.post("/pos/lookup/", {"code": voucher_url(mine.public_token)}).status_code == 200
 
 
 def _fail_ten_times_as(shop, forwarded_for: str) -> None:
