@@ -27,8 +27,10 @@
     return;
   }
   button.hidden = false;
-  var stream = null;
   var status = document.getElementById("scan-status");
+  var SCAN_INTERVAL = 150; // milliseconds between two looks at the picture: quick enough, and kind to a phone
+  var stream = null;
+  var starting = false;
 
   function say(text) {
     if (status) { status.textContent = text || ""; }
@@ -40,37 +42,26 @@
     video.hidden = true;
   }
 
-  function found(text) {
-    code.value = text;
+  function fail() {
+    starting = false;
     stop();
-    say("");
-    document.getElementById("lookup-form").requestSubmit();
+    say(button.dataset.failed);
   }
 
-  // The browser's own detector where there is one (Chrome on Android, macOS, ChromeOS); elsewhere the jsQR
-  // library, loaded on the first scan only. Both read the QR code; the server turns its address into the code.
+  // A detector is a function that returns a promise of the text it sees in the picture, or null.
+  // The browser's own detector where it reads QR codes (Chrome on Android, macOS, ChromeOS); elsewhere the jsQR
+  // library, loaded on the first scan only. The server turns the QR code's address into the voucher's code.
   function nativeDetector() {
-    var detector = new window.BarcodeDetector();
-    return function (done) {
-      detector.detect(video).then(function (codes) { done(codes.length ? codes[0].rawValue : null); })
-        .catch(function () { done(null); });
-    };
-  }
-
-  function libraryDetector() {
-    var canvas = document.createElement("canvas");
-    var context = canvas.getContext("2d", { willReadFrequently: true });
-    return function (done) {
-      if (video.readyState < 2 || !video.videoWidth) { done(null); return; }
-      // A frame of at most 640 pixels across is enough for a QR code held up to the camera, and keeps a phone cool.
-      var scale = Math.min(1, 640 / video.videoWidth);
-      canvas.width = Math.round(video.videoWidth * scale);
-      canvas.height = Math.round(video.videoHeight * scale);
-      context.drawImage(video, 0, 0, canvas.width, canvas.height);
-      var image = context.getImageData(0, 0, canvas.width, canvas.height);
-      var result = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      done(result && result.data ? result.data : null);
-    };
+    if (!window.BarcodeDetector || !window.BarcodeDetector.getSupportedFormats) { return Promise.resolve(null); }
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") < 0) { return null; }
+      var detector = new window.BarcodeDetector({
+        formats: formats.filter(function (format) { return format === "qr_code" || format === "code_128"; })
+      });
+      return function () {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      };
+    }).catch(function () { return null; });
   }
 
   var library = null;
@@ -81,27 +72,71 @@
         var script = document.createElement("script");
         script.src = button.dataset.fallback;
         script.onload = resolve;
-        script.onerror = function () { library = null; reject(); };
+        script.onerror = function () { library = null; reject(new Error("jsQR did not load")); };
         document.head.appendChild(script);
       });
     }
     return library;
   }
 
-  function detector() {
-    if ("BarcodeDetector" in window) { return Promise.resolve(nativeDetector()); }
+  function libraryDetector() {
+    var canvas = document.createElement("canvas");
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    return function () {
+      return new Promise(function (resolve) {
+        if (video.readyState < 2 || !video.videoWidth) { resolve(null); return; }
+        // A frame of at most 640 pixels across is enough for a QR code held up to the camera.
+        var scale = Math.min(1, 640 / video.videoWidth);
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        var result = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        resolve(result && result.data ? result.data : null);
+      });
+    };
+  }
+
+  function fallbackDetector() {
     return loadLibrary().then(libraryDetector);
   }
 
-  var starting = false;
+  function scanWith(detect, native) {
+    if (!stream) { return; }
+    detect().then(function (text) {
+      if (!stream) { return; }
+      if (text) {
+        code.value = text;
+        stop();
+        say("");
+        document.getElementById("lookup-form").requestSubmit();
+      } else {
+        window.setTimeout(function () { scanWith(detect, native); }, SCAN_INTERVAL);
+      }
+    }, function () {
+      // The browser's detector can fail on devices that announce it; the library then takes over. A failing
+      // library ends the scan with a message rather than a camera left running.
+      if (native) {
+        fallbackDetector().then(function (next) { scanWith(next, false); }, fail);
+      } else {
+        fail();
+      }
+    });
+  }
+
   button.addEventListener("click", function () {
     if (starting) { return; }
     if (stream) { stop(); say(""); return; }
     starting = true;
     say(button.dataset.starting);
     var detect = null;
-    // The detector first: if it cannot be had, the camera is never switched on.
-    detector()
+    var native = false;
+    // The detector first: if none can be had, the camera is never switched on.
+    nativeDetector()
+      .then(function (found) {
+        native = Boolean(found);
+        return found || fallbackDetector();
+      })
       .then(function (ready) {
         detect = ready;
         return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
@@ -111,16 +146,17 @@
         stream = media;
         video.srcObject = stream;
         video.hidden = false;
-        video.play();
+        var playing = video.play();
+        if (playing && playing.catch) { playing.catch(function () { /* detection waits for frames */ }); }
         say(button.dataset.scanning);
-        function scan() {
-          if (!stream) { return; }
-          detect(function (text) {
-            if (text) { found(text); } else { window.requestAnimationFrame(scan); }
-          });
-        }
-        scan();
+        scanWith(detect, native);
       })
-      .catch(function () { starting = false; stop(); say(button.dataset.failed); });
+      .catch(fail);
   });
+
+  // The camera goes off when the cashier leaves the page or switches to another app.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden && stream) { stop(); say(""); }
+  });
+  window.addEventListener("pagehide", stop);
 })();
