@@ -95,6 +95,10 @@ def _pos_with_a_camera_showing(playwright, live_server, tmp_path, text: str, pag
         page.locator("#id_username").fill("cashier@demo.example")
         page.locator("#id_password").fill("demo-cashier-pass")
         page.locator("#id_password").press("Enter")
+        # The POS page fully loaded (styles included), so that a click lands where the button settled.
+        page.wait_for_url(f"{live_server.url}/pos/")
+        page.wait_for_load_state("load")
+        page.locator("#scan-button").wait_for()
         yield page
     finally:
         browser.close()
