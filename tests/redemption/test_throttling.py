@@ -10,9 +10,8 @@ from django.utils import timezone
 from delivery.services import voucher_url
 from redemption.models import ThrottleEvent
 from redemption.throttling import client_ip
-from shop.models import Role
-from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
 from tests.redemption.conftest import Api, issue, token_for
+from tests.redemption.test_pos import cashier_at, logged_in
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +73,8 @@ def test_the_same_ip_is_throttled_across_tokens(shop):
 
 def test_pos_throttles_the_cashier(shop):
     voucher = issue(shop, 5000)
-    membership = StaffMembershipFactory(merchant=shop.merchant, role=Role.CASHIER, user=UserFactory())
-    membership.locations.set([shop.front])
-    client = Client()
-    client.login(username=membership.user.username, password=TEST_PASSWORD)
+    cashier = cashier_at(shop, shop.front)
+    client = logged_in(cashier)
     start = timezone.now().replace(second=5, microsecond=0)
     with time_machine.travel(start, tick=False):
         for _ in range(10):
@@ -85,17 +82,14 @@ def test_pos_throttles_the_cashier(shop):
         blocked = client.post("/pos/lookup/", {"code": voucher.code})
         assert blocked.status_code == 429
         assert "Retry-After" in blocked.headers
-    assert ThrottleEvent.objects.filter(user=membership.user).exists()
+    assert ThrottleEvent.objects.filter(user=cashier).exists()
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert client.post("/pos/lookup/", {"code": voucher.code}).status_code == 200
 
 
 def test_pos_counts_scanned_addresses_of_no_voucher_and_tells_a_throttled_cashier_nothing(shop, foreign_shop):
     mine, foreign = issue(shop, 5000), issue(foreign_shop, 5000)
-    membership = StaffMembershipFactory(merchant=shop.merchant, role=Role.CASHIER, user=UserFactory())
-    membership.locations.set([shop.front])
-    client = Client()
-    client.login(username=membership.user.username, password=TEST_PASSWORD)
+    client = logged_in(cashier_at(shop, shop.front))
     start = timezone.now().replace(second=5, microsecond=0)
     with time_machine.travel(start, tick=False):
         guesses = [voucher_url(f"guess-{number:027d}") for number in range(9)] + [voucher_url(foreign.public_token)]
