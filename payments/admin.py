@@ -53,9 +53,9 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
 class StripeEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Raw events span merchants: platform superusers only."""
 
-    list_display = ("stripe_id", "type", "received_at", "processed_at", "outcome", "attempts")
+    list_display = ("stripe_id", "type", "account", "received_at", "processed_at", "outcome", "attempts")
     list_filter = ("type",)
-    search_fields = ("stripe_id",)
+    search_fields = ("stripe_id", "account", "outcome")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser

@@ -33,5 +33,11 @@ class PaymentNotFound(PaymentError):
     code = "payment_not_found"
 
 
+class EventRejected(PaymentError):
+    """A signed event that must not change this shop: it names a payment of another Stripe account."""
+
+    code = "event_rejected"
+
+
 class RefundNotPossible(PaymentError):
     code = "refund_not_possible"

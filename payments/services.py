@@ -21,7 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from payments.errors import OrderNotPayable, PaymentNotFound, ProviderUnavailable, RefundNotPossible, SignatureInvalid
+from payments.errors import (
+    EventRejected,
+    OrderNotPayable,
+    PaymentNotFound,
+    ProviderUnavailable,
+    RefundNotPossible,
+    SignatureInvalid,
+)
 from payments.models import Payment, StripeEvent
 from shop.errors import InvalidOrderTransition
 from shop.models import Order, OrderStatus
@@ -169,31 +176,89 @@ def checkout_start(*, order_id: int) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
-    """Verify a webhook body against ``STRIPE_WEBHOOK_SECRET`` and store its event once.
+def stripe_key_is_live() -> bool:
+    """True when the configured key moves real money (``sk_live_``/``rk_live_``); test keys and the demo are not."""
+    return settings.STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
 
-    Returns (event, created); a duplicate is returned with created False and is not processed again. Raises
-    SignatureInvalid for a missing, wrong or stale signature or a body that is not an event; nothing is stored
-    then.
+
+def _signing_endpoints(payload: bytes, signature: str) -> set[str]:
+    """Which of our webhook endpoints signed ``payload``: "account" (the platform's own events, signed with
+    STRIPE_WEBHOOK_SECRET) and/or "connect" (connected accounts' events, STRIPE_CONNECT_WEBHOOK_SECRET)."""
+    secrets_by_endpoint = (
+        ("account", settings.STRIPE_WEBHOOK_SECRET),
+        ("connect", settings.STRIPE_CONNECT_WEBHOOK_SECRET),
+    )
+    endpoints = set()
+    for endpoint, secret in secrets_by_endpoint:
+        if not secret:
+            continue
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, signature, secret, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except (ValueError, stripe.SignatureVerificationError):
+            continue
+        endpoints.add(endpoint)
+    return endpoints
+
+
+def event_receive(*, payload: bytes, signature: str | None) -> tuple[StripeEvent, bool]:
+    """Verify a webhook body against the account endpoint's or the Connect endpoint's signing secret and store
+    its event once.
+
+    Returns (event, created); a duplicate is returned with created False and is not processed again. An event
+    that is signed but not for this shop (another mode, an account that does not match the endpoint) is stored
+    as rejected, with the reason as its outcome, and never applied. Raises SignatureInvalid for a missing, wrong
+    or stale signature or a body that is not an event object; nothing is stored then.
     """
     if not signature:
         raise SignatureInvalid("No Stripe-Signature header.")
+    endpoints = _signing_endpoints(payload, signature)
+    if not endpoints:
+        raise SignatureInvalid("The Stripe signature does not match this body.")
     try:
-        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         data = json.loads(payload)
-    except (ValueError, stripe.SignatureVerificationError) as error:
-        raise SignatureInvalid("The Stripe signature does not match this body.") from error
-    return event_store(data=data)
+    except ValueError as error:
+        raise SignatureInvalid("The body is not JSON.") from error
+    if not isinstance(data, dict):
+        raise SignatureInvalid("The body is not a Stripe event.")
+    account = data.get("account")
+    # Events of connected accounts come only through the Connect endpoint, the platform's own only through the
+    # account endpoint: a secret never vouches for the other kind.
+    needed = "connect" if account else "account"
+    refusal = ""
+    if needed not in endpoints:
+        whose = f"of account {account}" if account else "of the platform account"
+        refusal = f"an event {whose} signed with the secret of the {endpoints.pop()} endpoint"
+    return event_store(data=data, refusal=refusal)
 
 
-def event_store(*, data: dict[str, Any]) -> tuple[StripeEvent, bool]:
+def _mode_refusal(data: dict[str, Any]) -> str:
+    live = stripe_key_is_live()
+    if bool(data.get("livemode")) != live:
+        return "a test-mode event at a live key" if live else "a live-mode event at a test key"
+    return ""
+
+
+def event_store(*, data: dict[str, Any], account: str | None = None, refusal: str = "") -> tuple[StripeEvent, bool]:
     """Store an event Stripe sent or listed (already authenticated) and enqueue its processing after commit.
 
-    Returns (event, created). Raises SignatureInvalid when ``data`` is not an event.
+    ``account`` is the connected account the event was listed from (its Stripe-Account header); an event naming
+    another account is refused. An event refused here (``refusal``, another mode than the key's, an account
+    mismatch) is stored as processed with "rejected: <why>" as its outcome and logged, so it can be seen and
+    is never applied. Returns (event, created). Raises SignatureInvalid when ``data`` is not an event.
     """
     stripe_id, event_type = data.get("id"), data.get("type")
     if not isinstance(stripe_id, str) or not isinstance(event_type, str) or not stripe_id:
         raise SignatureInvalid("The body is not a Stripe event.")
+    event_account = data.get("account")
+    if event_account is not None and not isinstance(event_account, str):
+        raise SignatureInvalid("The event's account is not an account id.")
+    if account is not None:
+        if event_account and event_account != account:
+            refusal = refusal or f"an event of account {event_account} listed from account {account}"
+        event_account = account
+    refusal = refusal or _mode_refusal(data)
     existing = StripeEvent.objects.filter(stripe_id=stripe_id).first()
     if existing is not None:
         return existing, False
@@ -202,13 +267,18 @@ def event_store(*, data: dict[str, Any]) -> tuple[StripeEvent, bool]:
             event = StripeEvent.objects.create(
                 stripe_id=stripe_id,
                 type=event_type[:100],
-                account=str(data.get("account") or "")[:255],
+                account=(event_account or "")[:255],
                 payload=data,
+                processed_at=timezone.now() if refusal else None,
+                outcome=f"rejected: {refusal}"[:255] if refusal else "",
             )
-            transaction.on_commit(lambda: _enqueue(event.pk))
+            if not refusal:
+                transaction.on_commit(lambda: _enqueue(event.pk))
     except IntegrityError:
         # The same event arrived concurrently and the other request stored it first.
         return StripeEvent.objects.get(stripe_id=stripe_id), False
+    if refusal:
+        logger.warning("Stripe event %s (%s) rejected: %s", stripe_id, event_type, refusal)
     return event, True
 
 
@@ -223,39 +293,50 @@ def _enqueue(event_pk: int) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _order_id_of_session(session: dict[str, Any]) -> int:
-    payment = Payment.objects.filter(session_id=session.get("id")).only("order_id").first()
-    if payment is not None:
-        return payment.order_id
-    # A session we created but could not record (the process died right after Stripe answered). Other
-    # integrations on the same Stripe account set client_reference_id too: all our marks must agree.
-    metadata = session.get("metadata") or {}
-    reference = str(session.get("client_reference_id") or "")
-    if reference.isdigit() and metadata.get("order_id") == reference:
-        order = Order.objects.filter(pk=int(reference), merchant__slug=metadata.get("merchant")).first()
-        if order is not None:
-            return order.pk
-    raise PaymentNotFound(f"No order for checkout session {session.get('id')}.", session_id=session.get("id"))
+def _payment_for_update(*, account: str, **lookup: str) -> Payment:
+    """The payment that ``lookup`` names on Stripe ``account`` ("" for the platform's own), locked.
 
-
-def session_apply(*, session: dict[str, Any], cause: str, event_type: str = "") -> str:
-    """Bring the order of a Checkout Session to what the session (or the event about it) says: paid (then
-    fulfilled), expired or failed. Without ``event_type`` (the sweeper) the session's own state decides.
-
-    Runs inside the caller's transaction. Returns what happened. Raises PaymentNotFound for an unknown session.
+    Raises EventRejected when it belongs to another account (an account names only its own payments), and
+    PaymentNotFound when there is none.
     """
-    order_id = _order_id_of_session(session)
-    payment = Payment.objects.select_for_update().filter(order_id=order_id).first()
-    status, payment_status = session.get("status") or "", session.get("payment_status") or ""
+    payment = Payment.objects.select_for_update().filter(stripe_account=account, **lookup).first()
     if payment is not None:
-        # Never step back: a late "expired" or "unpaid" must not overwrite a completed, paid session.
-        if payment.status == Payment.Status.OPEN and status in Payment.Status.values:
-            payment.status = status
-        if payment.payment_status != "paid" and payment_status:
-            payment.payment_status = payment_status
-        if session.get("payment_intent"):
-            payment.payment_intent_id = str(session["payment_intent"])
-        payment.save(update_fields=["status", "payment_status", "payment_intent_id", "updated_at"])
+        return payment
+    owner = Payment.objects.exclude(stripe_account=account).filter(**lookup).values_list("stripe_account", flat=True)
+    if owner.exists():
+        raise EventRejected(
+            f"{'account ' + account if account else 'the platform account'} named a payment of "
+            f"{'account ' + owner[0] if owner[0] else 'the platform account'}",
+            **lookup,
+        )
+    raise PaymentNotFound(f"No payment with {lookup} on account {account or 'platform'}.", **lookup)
+
+
+def session_apply(*, session: dict[str, Any], account: str, cause: str, event_type: str = "") -> str:
+    """Bring the order of a Checkout Session of Stripe ``account`` ("" for the platform's own) to what the session
+    (or the event about it) says: paid (then fulfilled), expired or failed. Without ``event_type`` (the sweeper)
+    the session's own state decides.
+
+    The session is found by its id on that account only (never by the order it claims in its metadata). Runs
+    inside the caller's transaction. Returns what happened. Raises PaymentNotFound for an unknown session and
+    EventRejected for a session of another account.
+    """
+    session_id = session.get("id")
+    if not isinstance(session_id, str) or not session_id:
+        raise PaymentNotFound("The event names no checkout session.")
+    payment = _payment_for_update(account=account, session_id=session_id)
+    order_id = payment.order_id
+    status, payment_status = session.get("status") or "", session.get("payment_status") or ""
+    # Never step back: a late "expired" or "unpaid" must not overwrite a completed, paid session.
+    if payment.status == Payment.Status.OPEN and status in Payment.Status.values:
+        payment.status = status
+    if payment.payment_status != "paid" and payment_status:
+        payment.payment_status = payment_status
+    payment_intent = session.get("payment_intent")
+    if payment_intent and not payment.payment_intent_id:
+        # A session has one payment intent; once known it is kept, so refunds and disputes find this payment only.
+        payment.payment_intent_id = str(payment_intent)[:255]
+    payment.save(update_fields=["status", "payment_status", "payment_intent_id", "updated_at"])
 
     expired = event_type == "checkout.session.expired" or (not event_type and status == "expired")
     failed = event_type == "checkout.session.async_payment_failed"
@@ -282,19 +363,20 @@ def session_apply(*, session: dict[str, Any], cause: str, event_type: str = "") 
 
 
 def _on_session(event: StripeEvent, obj: dict[str, Any]) -> str:
-    return session_apply(session=obj, cause=f"{event.type} {event.stripe_id}", event_type=event.type)
+    return session_apply(
+        session=obj, account=event.account, cause=f"{event.type} {event.stripe_id}", event_type=event.type
+    )
 
 
-def _order_of_payment_intent(payment_intent: object) -> int:
-    payment = Payment.objects.filter(payment_intent_id=str(payment_intent or "-")).only("order_id").first()
-    if payment is None:
-        # The session's completion may not be applied yet; the task retries.
-        raise PaymentNotFound(f"No payment with payment intent {payment_intent}.", payment_intent=payment_intent)
-    return payment.order_id
+def _order_of_payment_intent(event: StripeEvent, payment_intent: object) -> int:
+    if not isinstance(payment_intent, str) or not payment_intent:
+        raise PaymentNotFound("The event names no payment intent.")
+    # The session's completion may not be applied yet (PaymentNotFound): the task retries.
+    return _payment_for_update(account=event.account, payment_intent_id=payment_intent).order_id
 
 
 def _on_charge_refunded(event: StripeEvent, charge: dict[str, Any]) -> str:
-    order_id = _order_of_payment_intent(charge.get("payment_intent"))
+    order_id = _order_of_payment_intent(event, charge.get("payment_intent"))
     order = order_refund(
         order_id=order_id,
         amount_refunded=int(charge.get("amount_refunded") or 0),
@@ -316,7 +398,7 @@ def _dispute_closed_before(dispute_id: str, *, excluding: int) -> bool:
 def _on_dispute_created(event: StripeEvent, dispute: dict[str, Any]) -> str:
     if _dispute_closed_before(str(dispute.get("id")), excluding=event.pk):
         return "ignored: the dispute is already closed"
-    order_id = _order_of_payment_intent(dispute.get("payment_intent"))
+    order_id = _order_of_payment_intent(event, dispute.get("payment_intent"))
     order_dispute_open(order_id=order_id, cause=f"{event.type} {event.stripe_id}")
     return "disputed"
 
@@ -324,7 +406,7 @@ def _on_dispute_created(event: StripeEvent, dispute: dict[str, Any]) -> str:
 def _on_dispute_closed(event: StripeEvent, dispute: dict[str, Any]) -> str:
     if _dispute_closed_before(str(dispute.get("id")), excluding=event.pk):
         return "ignored: the dispute is already closed"
-    order_id = _order_of_payment_intent(dispute.get("payment_intent"))
+    order_id = _order_of_payment_intent(event, dispute.get("payment_intent"))
     cause = f"{event.type} {event.stripe_id}"
     # The "created" event may still be on its way: open first, so the outcome is the same in either order.
     order_dispute_open(order_id=order_id, cause=cause)
@@ -360,6 +442,9 @@ def event_handle(*, event_pk: int, now: datetime | None = None) -> str:
             obj = (event.payload.get("data") or {}).get("object") or {}
             try:
                 outcome = handler(event, obj) if handler else "ignored: unhandled type"
+            except EventRejected as rejection:
+                logger.warning("Stripe event %s rejected: %s", event.stripe_id, rejection.message)
+                outcome = f"rejected: {rejection.message}"
             except PaymentNotFound:
                 # Early: the payment it names may not be recorded yet, so retry. Late: it is another
                 # integration's payment on the same Stripe account, so let it be.
@@ -407,15 +492,22 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
 
     if not demo_mode():
         stripe_configure()
-        try:
-            listed = stripe.Event.list(
-                created={"gte": int((now - RECENT_EVENTS).timestamp())}, types=list(HANDLED_TYPES), limit=100
-            )
-            for item in listed.auto_paging_iter():
-                _event, created = event_store(data=_as_dict(item))
-                counts["events_fetched"] += int(created)
-        except stripe.StripeError as error:
-            logger.warning("listing Stripe events failed: %s", error)
+        # The platform's own events, then each connected account's (listed with its Stripe-Account header):
+        # a missed Connect webhook is found as surely as a missed platform one.
+        accounts = Payment.objects.exclude(stripe_account="").values_list("stripe_account", flat=True).distinct()
+        for account in [None, *sorted(accounts)]:
+            try:
+                listed = stripe.Event.list(
+                    created={"gte": int((now - RECENT_EVENTS).timestamp())},
+                    types=list(HANDLED_TYPES),
+                    limit=100,
+                    stripe_account=account,
+                )
+                for item in listed.auto_paging_iter():
+                    _event, created = event_store(data=_as_dict(item), account=account or "")
+                    counts["events_fetched"] += int(created)
+            except stripe.StripeError as error:
+                logger.warning("listing Stripe events of %s failed: %s", account or "the platform account", error)
 
         pending = Payment.objects.filter(
             is_demo=False,
@@ -433,7 +525,9 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
             try:
                 with transaction.atomic():
                     outcome = session_apply(
-                        session=_as_dict(session), cause=f"reconciled from checkout session {session_id}"
+                        session=_as_dict(session),
+                        account=account,
+                        cause=f"reconciled from checkout session {session_id}",
                     )
             except Exception:
                 # One bad order must not stop the sweep; it is logged and tried again next run.

@@ -194,4 +194,6 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 # The default signs the demo checkout's events locally; production refuses to run with it.
 DEMO_WEBHOOK_SECRET = "whsec_demo_local_only"  # noqa: S105 - public on purpose, refused in production
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SECRET)
+# The signing secret of the Connect webhook endpoint (events of merchants' connected accounts); empty: none.
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")

@@ -66,6 +66,8 @@ class FakeStripe:
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     refunds: list[dict[str, Any]] = field(default_factory=list)
+    # The connected account (Stripe-Account header) each session was created on; None: the platform's.
+    accounts: dict[str, str | None] = field(default_factory=dict)
     fail_next: int = 0
     _by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -127,19 +129,30 @@ class FakeStripe:
             session["status"] = "expired"
             return dict(session)
 
-    def event(self, event_type: str, obj: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
-        """Build an event about ``obj`` as Stripe would send it, and keep it for the events list."""
+    def event(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        account: str | None = None,
+        livemode: bool = False,
+    ) -> dict[str, Any]:
+        """Build an event about ``obj`` as Stripe would send it, and keep it for the events list. ``account``
+        makes it an event of that connected account (as the Connect endpoint receives it)."""
         with self._lock:
             event = {
                 "id": event_id or f"evt_{next(self._ids):08d}",
                 "object": "event",
                 "api_version": "2024-06-20",
                 "created": int(time.time()),
-                "livemode": False,
+                "livemode": livemode,
                 "pending_webhooks": 1,
                 "type": event_type,
                 "data": {"object": json.loads(json.dumps(obj))},
             }
+            if account is not None:
+                event["account"] = account
             self.events.append(event)
             return event
 
@@ -164,15 +177,18 @@ class FakeStripe:
         if failing:
             self._send(request, 500, {"error": {"type": "api_error", "message": "fake outage"}})
             return
-        status, answer = self._route(method, parts.path, params, recorded.idempotency_key)
+        status, answer = self._route(method, parts.path, params, recorded.idempotency_key, recorded.stripe_account)
         self._send(request, status, answer)
 
-    def _route(self, method: str, path: str, params: dict[str, Any], key: str | None) -> tuple[int, dict[str, Any]]:
+    def _route(
+        self, method: str, path: str, params: dict[str, Any], key: str | None, account: str | None
+    ) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/checkout/sessions":
             with self._lock:
                 if key and key in self._by_key:
                     return 200, dict(self._by_key[key])
                 session = self._new_session(params)
+                self.accounts[session["id"]] = account
                 if key:
                     self._by_key[key] = session
                 return 200, dict(session)
@@ -197,13 +213,18 @@ class FakeStripe:
             return 200, {"object": "list", "url": path, "has_more": False, "data": data}
         if method == "GET" and path.startswith("/v1/checkout/sessions/"):
             session_id = path.rsplit("/", 1)[1]
-            if session_id not in self.sessions:
+            # Each account sees only its own sessions, as at Stripe.
+            if session_id not in self.sessions or self.accounts.get(session_id) != account:
                 return 404, {"error": {"type": "invalid_request_error", "message": f"No such session: {session_id}"}}
             return 200, dict(self.sessions[session_id])
         if method == "GET" and path == "/v1/events":
             wanted = set((params.get("types") or []) + ([params["type"]] if "type" in params else []))
             since = int((params.get("created") or {}).get("gte") or 0)
-            data = [e for e in reversed(self.events) if (not wanted or e["type"] in wanted) and e["created"] >= since]
+            data = [
+                e
+                for e in reversed(self.events)
+                if (not wanted or e["type"] in wanted) and e["created"] >= since and e.get("account") == account
+            ]
             return 200, {"object": "list", "url": path, "has_more": False, "data": data}
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL {path}"}}
 
