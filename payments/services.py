@@ -32,6 +32,7 @@ from payments.errors import (
 from payments.models import Payment, StripeEvent
 from shop.errors import InvalidOrderTransition
 from shop.models import Order, OrderStatus
+from shop.selectors import order_unused_value
 from shop.services import (
     order_cancel,
     order_dispute_close,
@@ -39,6 +40,7 @@ from shop.services import (
     order_expire,
     order_fulfil,
     order_mark_paid,
+    order_note_add,
     order_refund,
 )
 
@@ -561,14 +563,17 @@ def payments_reconcile(*, now: datetime | None = None, older_than: timedelta = R
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def refund_create(*, order_id: int, amount: int | None = None) -> str:
-    """Ask Stripe to refund ``amount`` minor units of the order's payment (None: all that is not refunded yet).
+def refund_create(*, order_id: int, amount: int | None = None, reason: str = "", requested_by: str = "") -> str:
+    """Ask Stripe to refund ``amount`` minor units of the order's payment (None: the unused value, i.e. what the
+    order's vouchers have left).
 
-    The order and its vouchers change only when Stripe's ``charge.refunded`` event arrives, through the same code
-    as a refund made in Stripe's dashboard. Calls Stripe outside any transaction with an idempotency key derived
-    from the order and the refunded total, so a repeated click refunds once. In demo mode a signed
-    ``charge.refunded`` event is fed to the webhook code instead. Returns the refund id. Raises RefundNotPossible
-    (unpaid order, unknown payment, bad amount) and ProviderUnavailable.
+    More than the unused value (vouchers were used) is refunded only with a ``reason``, which is written into the
+    order's log with ``requested_by``; callers let only owners do that. The order and its vouchers change only
+    when Stripe's ``charge.refunded`` event arrives, through the same code as a refund made in Stripe's dashboard.
+    Calls Stripe outside any transaction with an idempotency key derived from the order and the refunded total,
+    so a repeated click refunds once. In demo mode a signed ``charge.refunded`` event is fed to the webhook code
+    instead. Returns the refund id. Raises RefundNotPossible (unpaid order, unknown payment, bad amount, nothing
+    unused, more than unused without a reason) and ProviderUnavailable.
     """
     order = Order.objects.select_related("merchant").filter(pk=order_id).first()
     payment = Payment.objects.filter(order_id=order_id).first()
@@ -580,12 +585,29 @@ def refund_create(*, order_id: int, amount: int | None = None) -> str:
             order_id=order_id,
         )
     remaining = order.total - order.amount_refunded
-    amount = remaining if amount is None else amount
+    unused = order_unused_value(order=order)
+    if amount is None:
+        if unused <= 0:
+            raise RefundNotPossible(_("The vouchers of this order have been used up; nothing is left to refund."))
+        amount = unused
     if not 0 < amount <= remaining:
         raise RefundNotPossible(
             _("Refund between 1 and %(remaining)s %(currency)s.")
             % {"remaining": remaining, "currency": order.currency},
             amount=amount,
+        )
+    reason = " ".join(reason.split())
+    if amount > unused:
+        if not reason:
+            raise RefundNotPossible(
+                _("Only %(unused)s %(currency)s of this order is unused; give a reason to refund more.")
+                % {"unused": unused, "currency": order.currency},
+                amount=amount,
+            )
+        order_note_add(
+            order_id=order.pk,
+            note=f"refund of {amount} {order.currency} (unused {unused}) asked by {requested_by or 'unknown'}: "
+            f"{reason}",
         )
     refunded_total = order.amount_refunded + amount
     if payment.is_demo:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from shop.models import Merchant, Order, OrderStatus, VoucherProduct
-from vouchers.models import Voucher
+from vouchers.models import Voucher, VoucherKind, VoucherStatus
 
 # Statuses after which nothing changes without a person acting: the order page stops refreshing.
 SETTLED_STATUSES = (
@@ -44,3 +44,23 @@ def order_vouchers(*, order: Order) -> list[VoucherState]:
         emails = [(delivery.to_email, str(delivery.get_status_display())) for delivery in voucher.deliveries.all()]
         states.append(VoucherState(voucher=voucher, emails=emails))
     return states
+
+
+def order_unused_value(*, order: Order) -> int:
+    """What is still unused of the order, in minor units: what its vouchers have left (an item voucher's items at
+    the price paid per item), or everything not refunded yet while no voucher is issued. Never more than the
+    part of the payment not refunded yet."""
+    not_refunded = order.total - order.amount_refunded
+    vouchers = list(Voucher.objects.filter(order_line__order=order).select_related("order_line"))
+    if not vouchers:
+        return not_refunded
+    unused = 0
+    for voucher in vouchers:
+        if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED) or voucher.balance <= 0:
+            continue
+        line = voucher.order_line
+        if line is None or voucher.kind == VoucherKind.MONETARY:
+            unused += voucher.balance
+        else:
+            unused += voucher.balance * line.unit_amount // max(line.voucher_value, 1)
+    return min(unused, not_refunded)

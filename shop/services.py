@@ -451,9 +451,10 @@ def order_cancel(*, order_id: int, cause: str) -> Order:
     return order
 
 
-def _order_vouchers(order: Order) -> list[Voucher]:
+def _order_vouchers(order: Order, *, lock: bool = False) -> list[Voucher]:
     # A fixed order (by id) so concurrent refunds and disputes lock vouchers in the same sequence.
-    return list(Voucher.objects.filter(order_line__order=order).order_by("pk"))
+    vouchers = Voucher.objects.filter(order_line__order=order).order_by("pk")
+    return list(vouchers.select_for_update() if lock else vouchers)
 
 
 def _redeemed(voucher: Voucher) -> int:
@@ -468,10 +469,14 @@ def order_refund(*, order_id: int, amount_refunded: int, cause: str) -> Order:
     """Apply a refund: ``amount_refunded`` is the total refunded so far (minor units), as the payment provider
     reports it, so the same report twice changes nothing.
 
-    A full refund voids every voucher not used yet and moves the order to refunded; a partial refund takes the
-    refunded value off unused monetary vouchers, newest first. Vouchers already (partly) redeemed are left as they
-    are and the order is flagged for the merchant, as is any part of a refund no voucher could absorb.
-    Raises OrderNotFound, InvalidOrderTransition (an order never paid) and InvalidOrderInput (more than the total).
+    The money went back to the buyer, so the vouchers lose value whether they were used or not: a full refund
+    takes what is left of every voucher of the order (each becomes void, so neither a redemption nor the
+    reversal of an earlier one can spend it) and moves the order to refunded; a partial refund takes the refunded
+    value off the remaining value of the monetary vouchers, newest first. Every change is a ledger row. The
+    vouchers are locked before their values are read, so a redemption waits for the refund or comes before it.
+    The order is flagged when vouchers had been used (the buyer got back more than was left) or when part of a
+    refund could not be taken off any voucher. Raises OrderNotFound, InvalidOrderTransition (an order never paid)
+    and InvalidOrderInput (more than the total).
     """
     order = _lock_order(order_id)
     if order.status not in (
@@ -490,36 +495,46 @@ def order_refund(*, order_id: int, amount_refunded: int, cause: str) -> Order:
     delta = amount_refunded - order.amount_refunded
     reason = f"order {order.pk} refunded ({cause})"
     full = amount_refunded == order.total
-    vouchers = _order_vouchers(order)
-    for voucher in vouchers:
-        if voucher.status in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
-            continue
-        if _redeemed(voucher) > 0:
-            _flag(order, f"Refund of {amount_refunded} {order.currency}: voucher {voucher.display_code} was used.")
-            continue
-        if full:
-            voucher_refund(voucher_id=voucher.pk, reason=reason)
-    if not full:
+    vouchers = _order_vouchers(order, lock=True)
+    used = [voucher for voucher in vouchers if _redeemed(voucher) > 0]
+    if used:
+        codes = ", ".join(voucher.display_code for voucher in used)
+        _flag(order, f"Refund of {amount_refunded} {order.currency}: vouchers already used: {codes}.")
+    if full:
+        for voucher in vouchers:
+            if voucher.status not in (VoucherStatus.VOID, VoucherStatus.EXPIRED):
+                voucher_refund(voucher_id=voucher.pk, reason=reason)
+    else:
         remaining = delta
         for voucher in reversed(vouchers):
-            voucher.refresh_from_db()
             usable = voucher.kind == VoucherKind.MONETARY and voucher.status in (
                 VoucherStatus.ACTIVE,
                 VoucherStatus.FROZEN,
             )
-            if remaining <= 0 or not usable or _redeemed(voucher) > 0 or voucher.balance <= 0:
+            if remaining <= 0 or not usable or voucher.balance <= 0:
                 continue
             take = min(remaining, voucher.balance)
             voucher_refund(voucher_id=voucher.pk, amount=take, reason=reason)
             remaining -= take
         if remaining > 0:
-            _flag(order, f"Partial refund: {remaining} {order.currency} could not be taken off unused vouchers.")
+            _flag(order, f"Partial refund: {remaining} {order.currency} could not be taken off the vouchers.")
     before = order.status
     order.amount_refunded = amount_refunded
     if full:
         order.status = OrderStatus.REFUNDED
     order.save(update_fields=["amount_refunded", "status", "updated_at"])
     _log(order, from_status=before, cause=f"{'full' if full else 'partial'} refund of {delta}: {cause}")
+    return order
+
+
+@transaction.atomic
+def order_note_add(*, order_id: int, note: str) -> Order:
+    """Write ``note`` into the order's log (e.g. who asked for a refund, and why), without changing its status.
+
+    Raises OrderNotFound.
+    """
+    order = _lock_order(order_id)
+    _log(order, from_status=order.status, cause=note)
     return order
 
 

@@ -1,12 +1,14 @@
-"""Refunds and disputes from Stripe: unused vouchers lose their value, used ones are flagged, nothing twice."""
+"""Refunds and disputes from Stripe: the vouchers lose the refunded value, used or not, and nothing happens twice."""
 
 import pytest
 
 from shop.models import OrderStatus
 from tests.payments.conftest import checkout
 from tests.shop.factories import place_order
+from vouchers.errors import InvalidTransition, NotRedeemable
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction
-from vouchers.services import voucher_redeem
+from vouchers.selectors import ledger_sum
+from vouchers.services import voucher_redeem, voucher_reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -49,19 +51,57 @@ def test_full_refund_voids_unused_vouchers_once(fake_stripe, send, paid_order):
     assert not order.needs_attention
 
 
-def test_full_refund_flags_a_used_voucher_and_leaves_it(fake_stripe, send, paid_order):
+def test_a_full_refund_takes_the_rest_of_a_partly_used_voucher_too(fake_stripe, send, paid_order):
+    # Given two vouchers of a paid order, one partly used
     order, charge = paid_order
     used, unused = vouchers_of(order)
-    voucher_redeem(voucher_id=used.pk, amount=1000)
+    redemption = voucher_redeem(voucher_id=used.pk, amount=1000)
+    # When the whole payment is refunded (e.g. in Stripe's dashboard)
     send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 10000, "refunded": True}))
     order.refresh_from_db()
     used.refresh_from_db()
     unused.refresh_from_db()
+    # Then both vouchers are void with nothing left, each change a ledger row, and the merchant is told
     assert order.status == OrderStatus.REFUNDED
+    assert (used.status, used.balance) == (VoucherStatus.VOID, 0)
+    assert (unused.status, unused.balance) == (VoucherStatus.VOID, 0)
+    assert [row.amount for row in used.transactions.filter(kind=TransactionKind.REFUND)] == [-4000]
+    assert [row.amount for row in unused.transactions.filter(kind=TransactionKind.REFUND)] == [-5000]
     assert order.needs_attention
     assert used.display_code in order.attention_reason
-    assert (used.status, used.balance) == (VoucherStatus.ACTIVE, 4000)
-    assert (unused.status, unused.balance) == (VoucherStatus.VOID, 0)
+    # And neither the rest nor the earlier redemption can be spent again
+    with pytest.raises(NotRedeemable):
+        voucher_redeem(voucher_id=used.pk, amount=1)
+    with pytest.raises(InvalidTransition):
+        voucher_reverse(transaction_id=redemption.pk)
+    assert ledger_sum(used.pk) == 0
+
+
+def test_a_full_refund_voids_a_spent_voucher_so_a_reversal_cannot_bring_value_back(fake_stripe, send, paid_order):
+    order, charge = paid_order
+    spent = vouchers_of(order)[0]
+    redemption = voucher_redeem(voucher_id=spent.pk, amount=5000)
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 10000, "refunded": True}))
+    spent.refresh_from_db()
+    assert (spent.status, spent.balance) == (VoucherStatus.VOID, 0)
+    with pytest.raises(InvalidTransition):
+        voucher_reverse(transaction_id=redemption.pk)
+
+
+def test_a_partial_refund_takes_value_off_used_vouchers_too(fake_stripe, send, paid_order):
+    # Given the newer voucher has €10 left after a €40 redemption
+    order, charge = paid_order
+    older, newer = vouchers_of(order)
+    voucher_redeem(voucher_id=newer.pk, amount=4000)
+    # When €30 is refunded
+    send(fake_stripe.event("charge.refunded", {**charge, "amount_refunded": 3000}))
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    # Then the newer voucher's last €10 and €20 of the older one are taken
+    assert (newer.status, newer.balance) == (VoucherStatus.VOID, 0)
+    assert (older.status, older.balance) == (VoucherStatus.ACTIVE, 3000)
+    assert ledger_sum(older.pk) == 3000
+    assert ledger_sum(newer.pk) == 0
 
 
 def test_partial_refunds_take_value_off_unused_vouchers_cumulatively(fake_stripe, send, paid_order):
