@@ -7,6 +7,8 @@ Without STRIPE_SECRET_KEY the checkout is a local demo page that signs a real ev
 webhook code.
 """
 
+import contextlib
+import hashlib
 import json
 import logging
 import secrets
@@ -47,12 +49,15 @@ from shop.services import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.stripe.com"
-# Stripe allows 30 minutes to 24 hours; half an hour keeps abandoned orders short-lived.
-CHECKOUT_EXPIRES_AFTER = timedelta(minutes=30)
+# A checkout closes this long after the order was placed (derived from the order, so that a retried session
+# creation sends the same parameters under the same idempotency key); the same as ABANDONED_AFTER below.
+CHECKOUT_EXPIRES_AFTER = timedelta(hours=2)
+# Stripe wants a session to live at least 30 minutes after it is created; the minute more allows for clock skew.
+CHECKOUT_SHORTEST = timedelta(minutes=31)
 # Orders pending longer than this are asked about at Stripe by the sweeper.
 RECONCILE_AFTER = timedelta(minutes=5)
 # Orders that never reached a checkout are closed after this long.
-ABANDONED_AFTER = timedelta(hours=2)
+ABANDONED_AFTER = CHECKOUT_EXPIRES_AFTER
 RECENT_EVENTS = timedelta(days=3)
 # An event naming a payment still unknown after this long is not about this shop.
 FOREIGN_AFTER = timedelta(hours=1)
@@ -101,7 +106,7 @@ def _session_params(order: Order) -> dict[str, Any]:
         }
         for line in order.lines.select_related("product")
     ]
-    expires_at = timezone.now() + CHECKOUT_EXPIRES_AFTER
+    expires_at = order.created_at + CHECKOUT_EXPIRES_AFTER
     return {
         "mode": "payment",
         "line_items": line_items,
@@ -119,9 +124,11 @@ def _session_params(order: Order) -> dict[str, Any]:
 def checkout_start(*, order_id: int) -> str:
     """Return the URL where the buyer pays order ``order_id``, creating its Checkout Session once.
 
-    Calls Stripe outside any transaction, with an idempotency key derived from the order, so a repeated or
-    concurrent call gets the same session. Raises OrderNotPayable (unknown order, not pending, checkout closed)
-    and ProviderUnavailable (Stripe failed).
+    Calls Stripe outside any transaction, with parameters derived from the stored order only (the session
+    expires CHECKOUT_EXPIRES_AFTER after the order was placed) and an idempotency key derived from them, so a
+    repeated or concurrent call gets the same session. Too late for Stripe's shortest session, the order is
+    expired instead. Raises OrderNotPayable (unknown order, not pending, checkout closed, too late) and
+    ProviderUnavailable (Stripe failed).
     """
     order = Order.objects.select_related("merchant").filter(pk=order_id).first()
     if order is None or order.status != OrderStatus.PENDING:
@@ -145,12 +152,21 @@ def checkout_start(*, order_id: int) -> str:
         )
         return payment.checkout_url
 
+    if order.created_at + CHECKOUT_EXPIRES_AFTER - timezone.now() < CHECKOUT_SHORTEST:
+        # Paid or closed meanwhile (InvalidOrderTransition): either way there is nothing to pay.
+        with contextlib.suppress(InvalidOrderTransition):
+            order_expire(order_id=order.pk, cause="the time to start the checkout ran out")
+        raise OrderNotPayable(_("The time to pay this order has run out."), order_id=order_id)
+
     stripe_configure()
     account = order.merchant.stripe_account or None
+    params = _session_params(order)
+    # Stripe refuses a key reused with other parameters: the key names them, so it always comes with the same.
+    digest = hashlib.sha256(json.dumps([params, account], sort_keys=True).encode()).hexdigest()[:16]
     try:
         session = stripe.checkout.Session.create(
-            **_session_params(order),
-            idempotency_key=f"voucher-shop-checkout-{order.pk}-{order.public_token[:12]}",
+            **params,
+            idempotency_key=f"voucher-shop-checkout-{order.pk}-{digest}",
             stripe_account=account,
         )
     except stripe.StripeError as error:

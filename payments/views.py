@@ -4,18 +4,27 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payments import services
 from payments.errors import OrderNotPayable, ProviderUnavailable, SignatureInvalid
-from shop.models import Order
+from shop.models import Order, OrderStatus
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest, public_token: str) -> HttpResponse:
-    order = Order.objects.filter(public_token=public_token).only("pk", "public_token").first()
+    """GET shows the order and a pay button; only its POST (with the CSRF token) creates a Stripe session, so
+    link previews, prefetchers and other sites cannot start checkouts."""
+    order = (
+        Order.objects.select_related("merchant").prefetch_related("lines__product").filter(public_token=public_token)
+    ).first()
     if order is None:
         raise Http404
+    if request.method == "GET":
+        if order.status != OrderStatus.PENDING:
+            return HttpResponseRedirect(reverse("shop:order", args=[order.public_token]), status=303)
+        context = {"order": order, "merchant": order.merchant, "lines": list(order.lines.all())}
+        return render(request, "payments/checkout.html", context)
     try:
         url = services.checkout_start(order_id=order.pk)
     except OrderNotPayable:

@@ -70,6 +70,7 @@ class FakeStripe:
     accounts: dict[str, str | None] = field(default_factory=dict)
     fail_next: int = 0
     _by_key: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _params_by_key: dict[str, tuple[dict[str, Any], str | None]] = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -185,8 +186,14 @@ class FakeStripe:
     ) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/checkout/sessions":
             with self._lock:
+                if key and key in self._params_by_key and self._params_by_key[key] != (params, account):
+                    # As Stripe: a key reused with other parameters is an error, not a replay.
+                    message = "Keys for idempotent requests can only be used with the same parameters."
+                    return 400, {"error": {"type": "idempotency_error", "message": message}}
                 if key and key in self._by_key:
                     return 200, dict(self._by_key[key])
+                if key:
+                    self._params_by_key[key] = (params, account)
                 session = self._new_session(params)
                 self.accounts[session["id"]] = account
                 if key:
