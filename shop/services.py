@@ -454,7 +454,7 @@ def order_cancel(*, order_id: int, cause: str) -> Order:
 def _order_vouchers(order: Order, *, lock: bool = False) -> list[Voucher]:
     # A fixed order (by id) so concurrent refunds and disputes lock vouchers in the same sequence.
     vouchers = Voucher.objects.filter(order_line__order=order).order_by("pk")
-    return list(vouchers.select_for_update() if lock else vouchers)
+    return list(vouchers.select_for_update(of=("self",)) if lock else vouchers)
 
 
 def _redeemed(voucher: Voucher) -> int:
