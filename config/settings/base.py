@@ -4,6 +4,7 @@ Every variable is listed in README.md. Defaults give the embedded set-up of `mak
 tasks run in-process, emails written to var/mail/.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -195,3 +196,27 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 DEMO_WEBHOOK_SECRET = "whsec_demo_local_only"  # noqa: S105 - public on purpose, refused in production
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SECRET)
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Staff logins: brute-force limits (django-axes). Kept in one block; the apps and middleware are appended here
+# so that the lists above stay as they are.
+# ---------------------------------------------------------------------------------------------------------------
+INSTALLED_APPS += ["axes"]
+# Last, as axes asks: it turns a login that its backend refused into the lockout page.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = ["config.login_limits.LoginLimitBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failures of one login from one address before that login is locked for that address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Failures of any logins from one address before the address is locked for every login (password spraying).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_HANDLER = "config.login_limits.LoginLimitHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.login_limits.client_address"
+AXES_USERNAME_CALLABLE = "config.login_limits.login_name"
+AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
+# Failed logins are in AccessAttempt; a row per successful login as well is not needed.
+AXES_DISABLE_ACCESS_LOG = True
