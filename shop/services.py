@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -114,7 +114,7 @@ def staff_add(
 
     A new user without ``password`` gets a generated one, returned once in ``generated_password``; an
     existing user keeps theirs unless ``password`` is given. Running it again with the same values changes
-    nothing. Raises ValidationError for a bad email or role, UnknownLocation for a location not of this
+    nothing. Raises ValidationError for a bad email, role or password, UnknownLocation for a location not of this
     merchant.
     """
     email = email.strip().lower()
@@ -141,6 +141,9 @@ def staff_add(
         if password is None:
             generated_password = password = secrets.token_urlsafe(12)
     if password is not None:
+        # The validators of AUTH_PASSWORD_VALIDATORS (length, common, numeric, similar to the login), as for a
+        # password set in the admin; they raise ValidationError with their messages.
+        password_validation.validate_password(password, user)
         user.set_password(password)
     # Owners and managers work in the admin; cashiers only at the POS page.
     if role in (Role.OWNER, Role.MANAGER):

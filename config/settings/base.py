@@ -220,3 +220,5 @@ AXES_USERNAME_CALLABLE = "config.login_limits.login_name"
 AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
 # Failed logins are in AccessAttempt; a row per successful login as well is not needed.
 AXES_DISABLE_ACCESS_LOG = True
+# seed_demo sets the demo logins' published passwords: allowed here, refused by production settings unless set.
+SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=True)
