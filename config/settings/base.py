@@ -198,9 +198,14 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SE
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # ---------------------------------------------------------------------------------------------------------------
-# Staff logins: brute-force limits (django-axes). Kept in one block; the apps and middleware are appended here
-# so that the lists above stay as they are.
+# Staff logins and sessions: brute-force limits (django-axes), session length, where messages are kept. Kept in
+# one block; the apps and middleware are appended here so that the lists above stay as they are.
 # ---------------------------------------------------------------------------------------------------------------
+# A staff session (admin and POS page) ends 8 hours after login: one working day, then the password again.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+# Messages carry secrets shown once (a new API token, a one-time password): keep them in the server-side session,
+# not in the messages cookie, which the browser stores and sends back readable.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 INSTALLED_APPS += ["axes"]
 # Last, as axes asks: it turns a login that its backend refused into the lockout page.
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
