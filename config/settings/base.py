@@ -198,17 +198,24 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SE
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # ---------------------------------------------------------------------------------------------------------------
-# Staff logins and sessions: brute-force limits (django-axes), session length, where messages are kept. Kept in
-# one block; the apps and middleware are appended here so that the lists above stay as they are.
+# Staff logins and sessions: brute-force limits (django-axes), two-factor login (django-otp), session length,
+# where messages are kept. Kept in one block; the apps and middleware are appended here so that the lists above
+# stay as they are.
 # ---------------------------------------------------------------------------------------------------------------
 # A staff session (admin and POS page) ends 8 hours after login: one working day, then the password again.
 SESSION_COOKIE_AGE = 8 * 60 * 60
 # Messages carry secrets shown once (a new API token, a one-time password): keep them in the server-side session,
 # not in the messages cookie, which the browser stores and sends back readable.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-INSTALLED_APPS += ["axes"]
-# Last, as axes asks: it turns a login that its backend refused into the lockout page.
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "axes"]
+MIDDLEWARE += [
+    # After the authentication middleware: marks the user verified when the session holds a proven device.
+    "django_otp.middleware.OTPMiddleware",
+    # Sends owners and managers who need a second factor to enrol or verify before any admin or POS page.
+    "shop.two_factor.StaffTwoFactorMiddleware",
+    # Last, as axes asks: it turns a login that its backend refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
 AUTHENTICATION_BACKENDS = ["config.login_limits.LoginLimitBackend", "django.contrib.auth.backends.ModelBackend"]
 # Failures of one login from one address before that login is locked for that address.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -227,3 +234,9 @@ AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True
 # seed_demo sets the demo logins' published passwords: allowed here, refused by production settings unless set.
 SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=True)
+# Owners and managers (and platform superusers) must use a second factor when true; a merchant can also require it
+# for its own owners and managers. Staff who enrolled always prove it.
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Voucher Shop"
+# The admin lists staff's devices (to delete a lost one) without showing their keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
