@@ -227,6 +227,9 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout are refused unrecorded: recording them would append to the attempt row without end (a
+# flood of requests would rewrite an ever larger row) and keep pushing the lockout's end further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "config.login_limits.client_address"
 AXES_USERNAME_CALLABLE = "config.login_limits.login_name"
 AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"

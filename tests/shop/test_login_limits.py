@@ -145,3 +145,17 @@ def test_behind_the_proxy_the_client_address_is_the_one_the_proxy_saw(settings):
 
     assert AccessAttempt.objects.filter(ip_address=ATTACKER).exists()
     assert not AccessAttempt.objects.filter(ip_address=proxy).exists()
+
+
+def test_tries_during_a_lockout_are_refused_without_growing_the_record():
+    from axes.models import AccessAttempt
+
+    user = owner()
+    client = Client()
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        attempt(client, "/admin/login/", user.username, "wrong-guess", ATTACKER)
+    recorded = list(AccessAttempt.objects.values_list("failures_since_start", "attempt_time", "post_data"))
+
+    for _ in range(10):
+        assert attempt(client, "/admin/login/", user.username, "wrong-guess", ATTACKER).status_code == 429
+    assert list(AccessAttempt.objects.values_list("failures_since_start", "attempt_time", "post_data")) == recorded
