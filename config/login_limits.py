@@ -3,9 +3,10 @@
 A login is locked for an address after ``LOGIN_FAILURE_LIMIT`` failures of that login from that address, and an
 address is locked for every login after ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures of any logins, for
 ``LOGIN_LOCKOUT_MINUTES`` after the last failure. The address is the one the project's trusted proxies report
-(``TRUSTED_PROXY_COUNT``), the same the code-guessing throttle uses.
+(``TRUSTED_PROXY_COUNT``), the same the code-guessing throttle uses, with IPv6 counted per /64 network.
 """
 
+import ipaddress
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -19,7 +20,18 @@ from redemption.throttling import client_ip
 
 
 def client_address(request: HttpRequest) -> str | None:
-    return client_ip(request.META)
+    """The address to count failures under: the client's IPv4 address, or its IPv6 /64 network (one customer line
+    gets a whole /64, so a new address per try would otherwise be a new allowance)."""
+    address = client_ip(request.META)
+    if address is None:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None  # not an address (a unix socket's peer, say): nothing to count under
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
+    return address
 
 
 def login_name(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -159,3 +159,13 @@ def test_tries_during_a_lockout_are_refused_without_growing_the_record():
     for _ in range(10):
         assert attempt(client, "/admin/login/", user.username, "wrong-guess", ATTACKER).status_code == 429
     assert list(AccessAttempt.objects.values_list("failures_since_start", "attempt_time", "post_data")) == recorded
+
+
+def test_ipv6_addresses_of_one_network_count_as_one_address():
+    # One IPv6 customer line gets a whole /64: a new address from it per try must not be a fresh allowance.
+    user = owner()
+    client = Client()
+    for n in range(1, settings.LOGIN_FAILURE_LIMIT + 1):
+        attempt(client, "/admin/login/", user.username, "wrong-guess", f"2001:db8:1:2::{n:x}")
+    assert attempt(client, "/admin/login/", user.username, TEST_PASSWORD, "2001:db8:1:2:ffff::1").status_code == 429
+    assert attempt(Client(), "/admin/login/", user.username, TEST_PASSWORD, "2001:db8:1:3::1").status_code == 302
