@@ -45,8 +45,10 @@ def login_name(request: HttpRequest, credentials: dict[str, Any] | None) -> str 
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
 ) -> HttpResponse:
-    context = {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
-    return render(request, "registration/locked_out.html", context, status=429)
+    minutes = settings.LOGIN_LOCKOUT_MINUTES
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 class LoginLimitBackend(AxesStandaloneBackend):

@@ -41,6 +41,7 @@ def test_a_login_is_locked_for_the_guessing_address_after_the_limit(page):
     # Even the right password is refused now, with a page that says why and for how long.
     response = attempt(client, page, user.username, TEST_PASSWORD, ATTACKER)
     assert response.status_code == 429
+    assert response["Retry-After"] == str(settings.LOGIN_LOCKOUT_MINUTES * 60)
     assert not logged_in(client)
     text = response.content.decode()
     assert "Too many failed logins" in text
