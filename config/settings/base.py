@@ -235,6 +235,8 @@ AXES_USERNAME_CALLABLE = "config.login_limits.login_name"
 AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
 # Failed logins are in AccessAttempt; a row per successful login as well is not needed.
 AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in the output of every management command.
+AXES_VERBOSE = False
 # seed_demo sets the demo logins' published passwords: allowed here, refused by production settings unless set.
 SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=True)
 # Owners and managers (and platform superusers) must use a second factor when true; a merchant can also require it
