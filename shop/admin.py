@@ -39,6 +39,7 @@ class MerchantAdmin(MerchantScopedAdmin):
         ),
         (_("Branding"), {"fields": ("logo", "primary_colour", "accent_colour", "code_format")}),
         (_("Payments"), {"fields": ("stripe_account",)}),
+        (_("Security"), {"fields": ("require_two_factor_for_managers",)}),
         (_("Shop link for your website"), {"fields": ("shop_link", "embed_snippet")}),
     )
 

@@ -42,6 +42,11 @@ class Merchant(models.Model):
         _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    require_two_factor_for_managers = models.BooleanField(
+        _("require two-factor login for owners and managers"),
+        default=False,
+        help_text=_("Owners and managers then confirm each login with a code from an authenticator app."),
+    )
 
     # Contact and legal details printed on vouchers and in emails.
     contact_email = models.EmailField(_("contact email"), blank=True)

@@ -4,6 +4,7 @@ Every variable is listed in README.md. Defaults give the embedded set-up of `mak
 tasks run in-process, emails written to var/mail/.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -197,3 +198,52 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=DEMO_WEBHOOK_SE
 # The signing secret of the Connect webhook endpoint (events of merchants' connected accounts); empty: none.
 STRIPE_CONNECT_WEBHOOK_SECRET = env.str("STRIPE_CONNECT_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# ---------------------------------------------------------------------------------------------------------------
+# Staff logins and sessions: brute-force limits (django-axes), two-factor login (django-otp), session length,
+# where messages are kept. Kept in one block; the apps and middleware are appended here so that the lists above
+# stay as they are.
+# ---------------------------------------------------------------------------------------------------------------
+# A staff session (admin and POS page) ends 8 hours after login: one working day, then the password again.
+SESSION_COOKIE_AGE = 8 * 60 * 60
+# Messages carry secrets shown once (a new API token, a one-time password): keep them in the server-side session,
+# not in the messages cookie, which the browser stores and sends back readable.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "axes"]
+MIDDLEWARE += [
+    # After the authentication middleware: marks the user verified when the session holds a proven device.
+    "django_otp.middleware.OTPMiddleware",
+    # Sends owners and managers who need a second factor to enrol or verify before any admin or POS page.
+    "shop.two_factor.StaffTwoFactorMiddleware",
+    # Last, as axes asks: it turns a login that its backend refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = ["config.login_limits.LoginLimitBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failures of one login from one address before that login is locked for that address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Failures of any logins from one address before the address is locked for every login (password spraying).
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+AXES_HANDLER = "config.login_limits.LoginLimitHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout are refused unrecorded: recording them would append to the attempt row without end (a
+# flood of requests would rewrite an ever larger row) and keep pushing the lockout's end further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.login_limits.client_address"
+AXES_USERNAME_CALLABLE = "config.login_limits.login_name"
+AXES_LOCKOUT_CALLABLE = "config.login_limits.lockout_response"
+# Failed logins are in AccessAttempt; a row per successful login as well is not needed.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in the output of every management command.
+AXES_VERBOSE = False
+# seed_demo sets the demo logins' published passwords: allowed here, refused by production settings unless set.
+SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=True)
+# Owners and managers (and platform superusers) must use a second factor when true; a merchant can also require it
+# for its own owners and managers. Staff who enrolled always prove it.
+STAFF_TWO_FACTOR_REQUIRED = env.bool("STAFF_TWO_FACTOR_REQUIRED", default=False)
+OTP_TOTP_ISSUER = "Voucher Shop"
+# The admin lists staff's devices (to delete a lost one) without showing their keys or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True

@@ -61,6 +61,9 @@ check_production_settings(
     demo_payments=DEMO_PAYMENTS,
 )
 
+# Staff logins: seed_demo would reset the demo logins to the passwords printed in the README.
+SEED_DEMO_ALLOWED = env.bool("SEED_DEMO_ALLOWED", default=False)
+
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

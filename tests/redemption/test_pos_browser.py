@@ -26,7 +26,7 @@ def test_demo_cashier_redeems_part_and_reverses(page, live_server):
 
     page.goto(f"{live_server.url}/pos/")
     page.locator("#id_username").fill("cashier@demo.example")
-    page.locator("#id_password").fill("demo-cashier-pass")
+    page.locator("#id_password").fill("demo-counter-pass")
     page.locator("#id_password").press("Enter")
 
     # A keyboard-wedge scanner types the code and presses Enter.
@@ -93,7 +93,7 @@ def _pos_with_a_camera_showing(playwright, live_server, tmp_path, text: str, pag
             page.add_init_script(page_script)
         page.goto(f"{live_server.url}/pos/")
         page.locator("#id_username").fill("cashier@demo.example")
-        page.locator("#id_password").fill("demo-cashier-pass")
+        page.locator("#id_password").fill("demo-counter-pass")
         page.locator("#id_password").press("Enter")
         # The POS page fully loaded (styles included), so that a click lands where the button settled.
         page.wait_for_url(f"{live_server.url}/pos/")

@@ -1,8 +1,12 @@
-"""manage.py seed_demo: the demo merchant, its location, logins and products. Safe to run again."""
+"""manage.py seed_demo: the demo merchant, its location, logins and products. Safe to run again.
+
+It sets the demo logins' published passwords, so production settings refuse it unless SEED_DEMO_ALLOWED=true.
+"""
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from shop.models import Merchant, Role
 from shop.services import location_ensure, merchant_create, staff_add, voucher_product_ensure
@@ -45,7 +49,7 @@ DEMO_PRODUCTS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 DEMO_LOGINS = (
     ("owner@demo.example", Role.OWNER, "demo-owner-pass"),
-    ("cashier@demo.example", Role.CASHIER, "demo-cashier-pass"),
+    ("cashier@demo.example", Role.CASHIER, "demo-counter-pass"),
 )
 
 
@@ -53,6 +57,11 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo merchant 'demo' with location 'main', products, an owner and a cashier login."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.SEED_DEMO_ALLOWED:
+            raise CommandError(
+                "seed_demo gives the demo logins passwords that are printed in the README, so it does not run "
+                "under production settings. On a demonstration site, set SEED_DEMO_ALLOWED=true."
+            )
         merchant = Merchant.objects.filter(slug="demo").first()
         if merchant is None:
             merchant, _ = merchant_create(slug="demo", name="Demo Spa & Café", currency="EUR", locale="de")
