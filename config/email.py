@@ -13,6 +13,21 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+_ANYMAIL_BACKEND_PREFIX = "anymail.backends."
+_ANYMAIL_BACKEND_SUFFIX = ".EmailBackend"
+# anymail's own backends that talk to no provider, so no provider sends tracking events.
+_ANYMAIL_OFFLINE_BACKENDS = {"console", "test"}
+
+
+def anymail_esp(email_backend: str) -> str | None:
+    """The anymail provider (``mailgun``, ``postmark``, ...) that ``email_backend`` sends through, or None when
+    email does not go through an anymail provider."""
+    if not (email_backend.startswith(_ANYMAIL_BACKEND_PREFIX) and email_backend.endswith(_ANYMAIL_BACKEND_SUFFIX)):
+        return None
+    esp = email_backend[len(_ANYMAIL_BACKEND_PREFIX) : -len(_ANYMAIL_BACKEND_SUFFIX)]
+    if not esp.isidentifier() or esp in _ANYMAIL_OFFLINE_BACKENDS:
+        return None
+    return esp
 
 
 def email_settings_from_url(url: str) -> dict[str, Any]:

@@ -161,7 +161,9 @@ ANYMAIL: dict[str, object] = env.json("ANYMAIL", default={})
 
 from config.email import email_settings_from_url  # noqa: E402
 
-globals().update(email_settings_from_url(EMAIL_URL))
+_email_settings = email_settings_from_url(EMAIL_URL)
+globals().update(_email_settings)
+EMAIL_BACKEND: str = _email_settings["EMAIL_BACKEND"]
 
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 means clients connect directly and
 # REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.email import anymail_esp
 from config.settings.base import *
 
 # Keys a developer may have copied from local or test settings, or a placeholder from an example file.
@@ -17,9 +18,12 @@ def check_production_settings(
     stripe_secret_key: str = "",
     stripe_webhook_secret: str = "",
     demo_payments: bool = False,
+    email_backend: str = "",
+    anymail_settings: dict[str, object] | None = None,
 ) -> None:
     """Raise ImproperlyConfigured when production would run with a guessable key, debug pages, no host, or
-    payments that anyone could fake (the demo checkout, or webhooks checked against the public demo secret)."""
+    payments that anyone could fake (the demo checkout, or webhooks checked against the public demo secret), or an
+    email provider whose tracking webhook would take anyone's events (no webhook secret)."""
     if not secret_key:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
@@ -34,6 +38,13 @@ def check_production_settings(
         raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
     if not allowed_hosts or "*" in allowed_hosts:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list the shop's host names (not '*').")
+    esp = anymail_esp(email_backend)
+    if esp and not (anymail_settings or {}).get("WEBHOOK_SECRET"):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL sends through {esp}, but ANYMAIL has no WEBHOOK_SECRET: anyone could post forged bounces "
+            f'to its tracking webhook. Set ANYMAIL={{..., "WEBHOOK_SECRET": "<user>:<random password>"}} and give '
+            "the provider the same credentials (basic auth in the webhook URL)."
+        )
     if demo_payments:
         return
     if not stripe_secret_key:
@@ -59,6 +70,8 @@ check_production_settings(
     stripe_secret_key=STRIPE_SECRET_KEY,
     stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
     demo_payments=DEMO_PAYMENTS,
+    email_backend=EMAIL_BACKEND,
+    anymail_settings=ANYMAIL,
 )
 
 # Staff logins: seed_demo would reset the demo logins to the passwords printed in the README.

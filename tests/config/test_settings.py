@@ -18,7 +18,16 @@ SAFE = {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "shop.example.com", **STRIPE}
 
 
 def load_production_settings(**environment: str) -> subprocess.CompletedProcess[str]:
-    ours = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "DEMO_PAYMENTS"}
+    ours = {
+        "SECRET_KEY",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "DEMO_PAYMENTS",
+        "EMAIL_URL",
+        "ANYMAIL",
+    }
     env = {key: value for key, value in os.environ.items() if key not in ours}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **environment)
     code = "import django; django.setup(); from django.conf import settings; print('ok', settings.DEBUG)"
@@ -44,6 +53,12 @@ def load_production_settings(**environment: str) -> subprocess.CompletedProcess[
         # Without the endpoint's secret, events would be checked against the public demo secret.
         ({**SAFE, "STRIPE_WEBHOOK_SECRET": ""}, "STRIPE_WEBHOOK_SECRET is not set"),
         ({**SAFE, "STRIPE_WEBHOOK_SECRET": "whsec_demo_local_only"}, "STRIPE_WEBHOOK_SECRET is not set"),
+        # An email provider's tracking webhook without a secret takes anyone's forged bounces.
+        ({**SAFE, "EMAIL_URL": "anymail://postmark", "ANYMAIL": '{"POSTMARK_SERVER_TOKEN": "pm"}'}, "WEBHOOK_SECRET"),
+        (
+            {**SAFE, "EMAIL_URL": "anymail://mailgun", "ANYMAIL": '{"MAILGUN_API_KEY": "k", "WEBHOOK_SECRET": ""}'},
+            "WEBHOOK_SECRET",
+        ),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(environment, message):
@@ -57,6 +72,12 @@ def test_production_starts_with_a_safe_configuration():
     result = load_production_settings(**SAFE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok False"
+
+
+def test_production_starts_with_an_email_provider_and_its_webhook_secret():
+    anymail = '{"POSTMARK_SERVER_TOKEN": "pm", "WEBHOOK_SECRET": "tracker:k3Yq8vN2pL5xR9wT"}'
+    result = load_production_settings(**SAFE, EMAIL_URL="anymail://postmark", ANYMAIL=anymail)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_demonstration_site_runs_the_demo_checkout_only_when_asked():
