@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 help:
 	@echo "make run      start the shop on http://$(HOST):$(PORT)/ (SQLite, tasks in-process, mail in var/mail/)"
 	@echo "make test     run the test suite (SQLite, or DATABASE_URL/REDIS_URL when set)"
-	@echo "make lint     ruff and mypy"
+	@echo "make lint     ruff, mypy and pip-audit of requirements.lock"
 	@echo "make worker   Celery worker and beat (needs REDIS_URL)"
 	@echo "make bench    benchmarks, written to docs/benchmarks.md"
 	@echo "make install  create .venv and install everything (the other targets do this themselves)"
@@ -52,6 +52,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(PY) -m config.audit
 
 worker: install
 	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO
