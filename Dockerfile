@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir uv \
 COPY . .
 RUN python -m config.compilemessages \
  && SECRET_KEY=build-only-collectstatic-key-that-is-long-enough-0123456789abcdef \
-    ALLOWED_HOSTS=build DEMO_PAYMENTS=true python manage.py collectstatic --noinput \
+    ALLOWED_HOSTS=build BASE_URL=https://build.invalid DEMO_PAYMENTS=true python manage.py collectstatic --noinput \
  && useradd --system --home /app shop && mkdir -p /app/var/media && chown -R shop /app/var
 
 USER shop

@@ -158,6 +158,7 @@ def _server_env(url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="127.0.0.1",
+        BASE_URL="https://127.0.0.1",
         SECURE_SSL_REDIRECT="false",
         DEMO_PAYMENTS="true",
         DATABASE_URL=url,

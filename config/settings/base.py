@@ -159,11 +159,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Voucher Shop <vouche
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL: dict[str, object] = env.json("ANYMAIL", default={})
 
-from config.email import email_settings_from_url  # noqa: E402
+from config.email import email_settings_from_url, redact_url_password  # noqa: E402
 
 _email_settings = email_settings_from_url(EMAIL_URL)
 globals().update(_email_settings)
 EMAIL_BACKEND: str = _email_settings["EMAIL_BACKEND"]
+# The password now lives in EMAIL_HOST_PASSWORD, which error reports hide; the URL as shown keeps no copy of it.
+EMAIL_URL = redact_url_password(EMAIL_URL)
 
 # How many reverse proxies in front of the app append to X-Forwarded-For; 0 means clients connect directly and
 # REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.

@@ -15,6 +15,7 @@ def check_production_settings(
     secret_key: str,
     debug: bool,
     allowed_hosts: list[str],
+    base_url: str = "",
     stripe_secret_key: str = "",
     stripe_webhook_secret: str = "",
     demo_payments: bool = False,
@@ -38,6 +39,15 @@ def check_production_settings(
         raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set DEBUG=false).")
     if not allowed_hosts or "*" in allowed_hosts:
         raise ImproperlyConfigured("ALLOWED_HOSTS must list the shop's host names (not '*').")
+    if not base_url:
+        raise ImproperlyConfigured(
+            "BASE_URL is not set: the shop's public address (https://shop.example.com) is printed in QR codes, "
+            "email links and Stripe's return URLs."
+        )
+    if not base_url.startswith("https://") or len(base_url) <= len("https://"):
+        raise ImproperlyConfigured(
+            f"BASE_URL {base_url!r} must start with https://: customers follow it from emails and QR codes."
+        )
     esp = anymail_esp(email_backend)
     if esp and not (anymail_settings or {}).get("WEBHOOK_SECRET"):
         raise ImproperlyConfigured(
@@ -61,12 +71,16 @@ def check_production_settings(
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+# No default here: the development address would end up in every QR code and email link.
+BASE_URL = env.str("BASE_URL", default="").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[BASE_URL])
 # A demonstration site may run the demo checkout on purpose; a shop never does by accident.
 DEMO_PAYMENTS = env.bool("DEMO_PAYMENTS", default=False)
 check_production_settings(
     secret_key=SECRET_KEY,
     debug=DEBUG,
     allowed_hosts=ALLOWED_HOSTS,
+    base_url=BASE_URL,
     stripe_secret_key=STRIPE_SECRET_KEY,
     stripe_webhook_secret=STRIPE_WEBHOOK_SECRET,
     demo_payments=DEMO_PAYMENTS,
@@ -83,6 +97,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Preloading is hard to undo (browsers ship the list for months): only on the operator's explicit request.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if not SECURE_HSTS_PRELOAD:
+    # The deploy check warns whenever preload is off; off is the deliberate default.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -157,6 +157,7 @@ def test_seed_demo_is_refused_under_production_settings_unless_allowed(tmp_path:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "shop.example",
+        "BASE_URL": "https://shop.example",
         "DEMO_PAYMENTS": "true",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
