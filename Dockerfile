@@ -29,4 +29,5 @@ USER shop
 EXPOSE 8000
 # gunicorn reads its worker count from WEB_CONCURRENCY: about 2 x cores + 1 sync workers per host.
 ENV WEB_CONCURRENCY=3
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Binding, access and error logs (voucher codes and page tokens redacted) come from config/gunicorn_settings.py.
+CMD ["gunicorn", "--config", "python:config.gunicorn_settings", "config.wsgi:application"]

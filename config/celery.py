@@ -5,11 +5,24 @@ rows say what is owed, and the periodic sweepers in CELERY_BEAT_SCHEDULE find an
 """
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("voucher_shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def use_django_logging(**kwargs: Any) -> None:
+    """Worker and beat log through the settings' LOGGING (LOG_LEVEL; its handlers redact codes and tokens), never
+    through handlers of Celery's own, which would write task loggers' lines unredacted."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
