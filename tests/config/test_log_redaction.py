@@ -3,6 +3,7 @@ logging (Django's loggers, runserver's request lines, Celery's, the project's ow
 gunicorn process's access and error logs."""
 
 import io
+import json
 import logging
 import os
 import socket
@@ -162,6 +163,55 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _wait_until_serving(base: str) -> None:
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing serves {base}")
+
+
+def _get(url: str) -> int:
+    request = urllib.request.Request(
+        url, headers={"Referer": f"https://shop.example.com/v/{TOKEN}/", "User-Agent": "till"}
+    )
+    try:
+        return int(urllib.request.urlopen(request, timeout=10).status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def test_runserver_request_lines_of_a_real_server_are_redacted(tmp_path):
+    port = _free_port()
+    output = tmp_path / "runserver.log"
+    env = _environment(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"]
+    with output.open("w") as log:
+        server = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_serving(f"http://127.0.0.1:{port}")
+            statuses = [_get(f"http://127.0.0.1:{port}{path}") for path in (f"/v/{TOKEN}/", f"/o/{ORDER_TOKEN}/")]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    text = output.read_text()
+    assert statuses == [500, 500]  # the empty database: the pages fail, and their tracebacks are logged too
+    assert '"GET /v/[redacted]/ HTTP/1.1" 500' in text
+    assert '"GET /o/[redacted]/ HTTP/1.1" 500' in text
+    assert "Internal Server Error: /v/[redacted]/" in text
+    assert_no_secret(text)
+
+
+def test_the_image_runs_gunicorn_with_these_settings():
+    dockerfile = (PROJECT_DIR / "Dockerfile").read_text()
+    [command] = [line for line in dockerfile.splitlines() if line.startswith("CMD ")]
+    assert json.loads(command[len("CMD ") :])[:3] == ["gunicorn", "--config", "python:config.gunicorn_settings"]
+
+
 def test_gunicorn_access_and_error_logs_are_redacted(tmp_path):
     port = _free_port()
     access, errors = tmp_path / "stdout.log", tmp_path / "stderr.log"
@@ -179,29 +229,14 @@ def test_gunicorn_access_and_error_logs_are_redacted(tmp_path):
         server = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=out, stderr=err)
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                    break
-                except urllib.error.HTTPError:
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            _wait_until_serving(base)
             paths = [
                 f"/v/{TOKEN}/",
                 f"/o/{ORDER_TOKEN}/",
                 f"/api/v1/vouchers/{CODE}/transactions",
                 f"/pos/?code={CANONICAL}",
             ]
-            statuses = []
-            for path in paths:
-                request = urllib.request.Request(
-                    base + path, headers={"Referer": f"https://shop.example.com/v/{TOKEN}/", "User-Agent": "till"}
-                )
-                try:
-                    statuses.append(urllib.request.urlopen(request, timeout=10).status)
-                except urllib.error.HTTPError as error:
-                    statuses.append(error.code)
+            statuses = [_get(base + path) for path in paths]
         finally:
             server.terminate()
             server.wait(timeout=30)
