@@ -18,11 +18,15 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def use_django_logging(**kwargs: Any) -> None:
-    """Worker and beat log through the settings' LOGGING (LOG_LEVEL; its handlers redact codes and tokens), never
-    through handlers of Celery's own, which would write task loggers' lines unredacted."""
+def use_django_logging(loglevel: int | str | None = None, **kwargs: Any) -> None:
+    """Worker and beat log through the settings' LOGGING, whose handlers redact codes and tokens, never through
+    handlers of Celery's own, which would write task loggers' lines unredacted. ``--loglevel`` sets the root level,
+    as it does with Celery's own set-up."""
+    import logging
     from logging.config import dictConfig
 
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
