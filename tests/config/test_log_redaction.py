@@ -185,6 +185,14 @@ def _get(url: str) -> int:
         return int(error.code)
 
 
+def _wait_for_request_lines(log: Path, count: int) -> None:
+    # A server writes the request line after the response went out: wait for it before stopping the server.
+    for _ in range(100):
+        if log.read_text().count('"GET /') >= count:
+            return
+        time.sleep(0.1)
+
+
 def test_runserver_request_lines_of_a_real_server_are_redacted(tmp_path):
     port = _free_port()
     output = tmp_path / "runserver.log"
@@ -195,6 +203,7 @@ def test_runserver_request_lines_of_a_real_server_are_redacted(tmp_path):
         try:
             _wait_until_serving(f"http://127.0.0.1:{port}")
             statuses = [_get(f"http://127.0.0.1:{port}{path}") for path in (f"/v/{TOKEN}/", f"/o/{ORDER_TOKEN}/")]
+            _wait_for_request_lines(output, 3)  # /healthz and the two pages
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -237,6 +246,7 @@ def test_gunicorn_access_and_error_logs_are_redacted(tmp_path):
                 f"/pos/?code={CANONICAL}",
             ]
             statuses = [_get(base + path) for path in paths]
+            _wait_for_request_lines(access, 1 + len(paths) + 1)  # /healthz, the pages, the POS login redirect
         finally:
             server.terminate()
             server.wait(timeout=30)
