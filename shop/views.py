@@ -56,10 +56,19 @@ def storefront(request: HttpRequest, merchant_slug: str) -> HttpResponse:
     )
 
 
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token in the URL is the key to the vouchers' full codes: keep the page out of shared caches, search
+    # engines and other sites' Referer logs, as the voucher page does.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def order_page(request: HttpRequest, public_token: str) -> HttpResponse:
     order = selectors.order_by_token(public_token=public_token)
     if order is None:
-        return render(request, "shop/order_missing.html", status=404)
+        return _private(render(request, "shop/order_missing.html", status=404))
     settled = order.status in selectors.SETTLED_STATUSES
     context = {
         "order": order,
@@ -69,4 +78,4 @@ def order_page(request: HttpRequest, public_token: str) -> HttpResponse:
         "settled": settled,
         "refresh_seconds": None if settled else ORDER_REFRESH_SECONDS,
     }
-    return render(request, "shop/order.html", context)
+    return _private(render(request, "shop/order.html", context))
