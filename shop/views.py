@@ -47,8 +47,10 @@ def storefront(request: HttpRequest, merchant_slug: str) -> HttpResponse:
             # The form checks the same rules; this catches a product changed between the two.
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            # Payment is another app's page: the shop hands over by URL, never by import.
-            return HttpResponseRedirect(reverse("payments:checkout", args=[order.public_token]), status=303)
+            # Payment is another app's page: the shop hands over by URL, never by import. A 307 makes the browser
+            # post this form (and its CSRF token) again to the checkout, which starts only on a POST: the buyer
+            # goes on to Stripe in one click, and the checkout's GET page stays for links from emails.
+            return HttpResponseRedirect(reverse("payments:checkout", args=[order.public_token]), status=307)
     status = 400 if form.is_bound else 200
     products = selectors.storefront_products(merchant=merchant)
     return render(
