@@ -167,6 +167,9 @@ globals().update(email_settings_from_url(EMAIL_URL))
 # REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# New orders one client address (an IPv6 /64) may place in the storefront per clock hour; 0 turns the limit off.
+STOREFRONT_ORDERS_PER_HOUR = env.int("STOREFRONT_ORDERS_PER_HOUR", default=20)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "redemption.api_errors.exception_handler",
