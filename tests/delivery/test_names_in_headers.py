@@ -132,7 +132,7 @@ def test_an_existing_row_with_line_breaks_in_every_name_is_still_sent(smtp, djan
 
 
 def test_a_buyer_copy_of_a_merchant_with_a_line_break_in_its_name_is_sent(smtp, django_capture_on_commit_callbacks):
-    voucher = make_voucher(make_merchant(name="Café\u2028Bar\x00"))
+    voucher = make_voucher(make_merchant(name="Café\u2028Bar\x1b"))
     with django_capture_on_commit_callbacks(execute=True):
         delivery = delivery_schedule(
             voucher_id=voucher.pk,
