@@ -27,7 +27,7 @@ from shop.models import Location, Merchant
 from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
 from vouchers.models import VoucherKind
-from vouchers.money import parse_money, to_decimal
+from vouchers.money import parse_money, parse_quantity, to_decimal
 from vouchers.selectors import VoucherState, format_value
 from vouchers.services import Actor
 
@@ -244,7 +244,11 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     voucher = state.voucher
     amount_text = request.POST.get("amount", "").strip()[:32]
     try:
-        amount = int(amount_text) if voucher.kind == VoucherKind.ITEM else parse_money(amount_text, voucher.currency)
+        amount = (
+            parse_quantity(amount_text)
+            if voucher.kind == VoucherKind.ITEM
+            else parse_money(amount_text, voucher.currency)
+        )
     except ValueError:
         amount = 0
     context = {**_state_context(state), "code": voucher.display_code}
