@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from config.client_address import address_bucket
 from config.rows import insert_row
 from redemption import throttling
 from redemption.errors import (
@@ -69,8 +70,9 @@ class Caller:
             identities.append(f"token:{self.api_token_id}")
         if self.user_id is not None:
             identities.append(f"user:{self.user_id}")
-        if self.ip:
-            identities.append(f"ip:{self.ip}")
+        bucket = address_bucket(self.ip)
+        if bucket:
+            identities.append(f"ip:{bucket}")
         return identities
 
     def ledger_key(self, idempotency_key: str | None) -> str | None:
@@ -133,7 +135,7 @@ def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[V
     Raises VoucherNotFound for unknown, malformed and other merchants' codes alike."""
     found = counter_voucher(merchant_id=caller.merchant_id, code=code, lock=lock)
     if found is None:
-        throttling.record_failure(caller.throttle_identities)
+        throttling.record_failure(caller.throttle_identities, merchant_id=caller.merchant_id)
         raise VoucherNotFound
     return found
 
