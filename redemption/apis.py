@@ -162,7 +162,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Any unique string per attempt (at most 255 characters); a retry with the same key and body "
-    "replays the first answer. Kept for at least 24 hours, per token.",
+    "replays the first answer. Kept for at least 24 hours, per token. Answers given before the operation ran "
+    "(400, 413, 415, 422, 429) are not kept: fix the request, or wait for Retry-After, and send it with the same "
+    "key.",
 )
 
 
@@ -186,7 +188,8 @@ class TokenApi(APIView):
         )
 
     def write(self, request: Request, perform: Callable[[], Response]) -> Response:
-        """Run a write once per Idempotency-Key; errors become responses first, so they are replayed too."""
+        """Run a write once per Idempotency-Key; errors become responses first, so that the operation's conflicts
+        are replayed too (``redemption.idempotency`` decides which answers are kept)."""
         token = request.auth
         assert isinstance(token, ApiToken)
 

@@ -126,3 +126,68 @@ def test_records_commit_on_their_own_and_leave_the_connection_waiting_for_the_di
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
+
+
+# -- only what the operation executed is stored -------------------------------------------------------------------
+
+UNKNOWN = "0000-0000-0000-0000"
+
+
+def test_a_throttled_write_is_not_stored_so_the_retry_after_the_wait_runs(api, shop):
+    voucher = issue(shop, 5000)
+    start = timezone.now().replace(second=5, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert [api.get(f"vouchers/{UNKNOWN}").status for _ in range(10)] == [404] * 10
+        throttled = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="till-7")
+        assert throttled.status == 429
+        wait = int(throttled.headers["Retry-After"])
+    assert not IdempotencyRecord.objects.filter(key="till-7").exists()
+    with time_machine.travel(start + timedelta(seconds=wait + 1), tick=False):
+        retry = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="till-7")
+    assert retry.status == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    assert Redemption.objects.count() == 1
+    voucher.refresh_from_db()
+    assert voucher.balance == 3500
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"raw": '{"amount": 15'},  # does not parse: 400
+        {"body": {"amount": "lots"}},  # does not validate: 422
+        {"body": {"amount": 0}},
+        {"body": {"amount": 1500, "location": "nowhere"}},  # no such location: 422
+    ],
+)
+def test_a_request_that_does_not_parse_or_validate_is_not_stored_and_the_key_stays_usable(api, shop, bad):
+    voucher = issue(shop, 5000)
+    first = api.post(f"vouchers/{voucher.code}/redeem", bad.get("body"), raw=bad.get("raw"), key="receipt-9")
+    assert first.status in (400, 422)
+    again = api.post(f"vouchers/{voucher.code}/redeem", bad.get("body"), raw=bad.get("raw"), key="receipt-9")
+    assert (again.status, again.body) == (first.status, first.body)
+    assert "Idempotent-Replayed" not in again.headers
+    assert not IdempotencyRecord.objects.filter(key="receipt-9").exists()
+    # The till corrects the request and sends it with the same key: it runs, once.
+    fixed = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="receipt-9")
+    assert fixed.status == 201
+    replay = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="receipt-9")
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert Redemption.objects.count() == 1
+
+
+def test_the_in_flight_answer_leaves_the_first_requests_record_alone(api, shop):
+    voucher = issue(shop, 5000)
+    first = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="k-busy")
+    IdempotencyRecord.objects.filter(key="k-busy").update(
+        state=IdempotencyState.IN_FLIGHT, status_code=None, response_body=None
+    )
+    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="k-busy").status == 409
+    record = IdempotencyRecord.objects.get(key="k-busy")
+    assert (record.state, record.status_code, record.response_body) == (IdempotencyState.IN_FLIGHT, None, None)
+    # The first request finishes: its answer, not the 409, is what retries get.
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        state=IdempotencyState.DONE, status_code=first.status, response_body=first.body
+    )
+    replay = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="k-busy")
+    assert (replay.status, replay.body) == (201, first.body)
