@@ -217,11 +217,12 @@ def _lookup(request: HttpRequest, counter: Counter, typed: str) -> tuple[Voucher
 
 
 @login_required(login_url="redemption:pos-login")
+@require_POST  # a code in a URL would be kept by access logs, proxies and the browser's history
 def pos_lookup(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    typed = ((request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or "").strip()[:255]
+    typed = request.POST.get("code", "").strip()[:255]
     if not typed:
         return _render(request, counter, error=_("Enter or scan a voucher code."))
     state, failed = _lookup(request, counter, typed)
