@@ -61,3 +61,10 @@ class CodeGuessingThrottled(RedemptionError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class CurrencyRequired(RedemptionError):
+    """An amount of money without its currency: the API never guesses which currency a till meant."""
+
+    code = "currency_required"
+    default_message = "Send the amount's currency (e.g. 'EUR') with the amount."

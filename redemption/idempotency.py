@@ -51,11 +51,12 @@ def is_stored(response: Response) -> bool:
 
 
 def request_fingerprint(request: Request) -> str:
-    """Method, path and body; the body as canonical JSON when it parses, so that spacing does not matter."""
+    """Method, path and body; the body as canonical JSON when it parses, so that spacing does not matter. The API
+    reads at most ``redemption.apis.MAX_BODY_BYTES`` of body, so this costs little whatever was sent."""
     raw = request._request.body
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to walk: the bytes as they came
         body = raw
     digest = hashlib.sha256()
     digest.update(request.method.encode() if request.method else b"")

@@ -18,6 +18,7 @@ from config.client_address import address_bucket
 from config.rows import insert_row
 from redemption import throttling
 from redemption.errors import (
+    CurrencyRequired,
     HoldExpired,
     HoldNotLive,
     InvalidScope,
@@ -39,7 +40,7 @@ from redemption.models import (
 )
 from redemption.selectors import counter_voucher, held_amount, hold_get, redemption_get
 from shop.models import Location
-from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
+from vouchers.errors import CurrencyMismatch, InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_code_by_public_token, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_redeem_locked, voucher_reverse
@@ -212,6 +213,21 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _check_currency(voucher: Voucher, currency: str | None, *, required: bool) -> None:
+    """An amount of money names the voucher's currency (item vouchers count items and need none).
+
+    Raises CurrencyRequired (none given where ``required``) and CurrencyMismatch.
+    """
+    if voucher.kind == VoucherKind.ITEM:
+        return
+    if currency is None:
+        if required:
+            raise CurrencyRequired
+        return
+    if currency.upper() != voucher.currency:
+        raise CurrencyMismatch(voucher_currency=voucher.currency, currency=currency)
+
+
 def hold_create(
     *,
     caller: Caller,
@@ -220,11 +236,15 @@ def hold_create(
     ttl_seconds: int = HOLD_DEFAULT_TTL,
     location_id: int | None = None,
     reference: str = "",
+    currency: str | None = None,
+    currency_required: bool = False,
 ) -> Hold:
-    """Reserve ``amount`` of the voucher for ``ttl_seconds`` (default 10 minutes, at most 60).
+    """Reserve ``amount`` of the voucher for ``ttl_seconds`` (default 10 minutes, at most 60). For a value
+    voucher ``currency``, when given (or ``currency_required``), must be the voucher's.
 
-    Raises InvalidAmount, InvalidTtl, VoucherNotFound, CodeGuessingThrottled, LocationForbidden, NotRedeemable
-    (with ``reason``) and InsufficientBalance (the balance minus other live holds is too low).
+    Raises InvalidAmount, InvalidTtl, VoucherNotFound, CodeGuessingThrottled, LocationForbidden, CurrencyRequired,
+    CurrencyMismatch, NotRedeemable (with ``reason``) and InsufficientBalance (the balance minus other live holds is
+    too low).
     """
     _positive_int(amount)
     if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= HOLD_MAX_TTL:
@@ -232,6 +252,7 @@ def hold_create(
     location_id = location_id if location_id is not None else caller.bound_location_id
     _check_row_location(caller, location_id)
     voucher = voucher_find(caller=caller, code=code)
+    _check_currency(voucher, currency, required=currency_required)
     with transaction.atomic():
         # Lock for reading only: the ledger is not written, but no redemption may slip between the count of
         # live holds and the new hold.
@@ -262,16 +283,21 @@ def hold_capture(
     amount: int | None = None,
     reference: str | None = None,
     idempotency_key: str | None = None,
+    currency: str | None = None,
+    currency_required: bool = False,
 ) -> Redeemed:
-    """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed.
+    """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed. An
+    ``amount`` of money names its ``currency`` where ``currency_required``; a ``currency`` given must be the
+    voucher's.
 
-    Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), HoldExpired, HoldNotLive (captured or
-    released before) and the errors of ``voucher_redeem``.
+    Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), CurrencyRequired, CurrencyMismatch,
+    HoldExpired, HoldNotLive (captured or released before) and the errors of ``voucher_redeem``.
     """
     hold = hold_get(merchant_id=caller.merchant_id, hold_id=hold_id)
     _check_row_location(caller, hold.location_id)
     if amount is not None:
         _positive_int(amount)
+    _check_currency(hold.voucher, currency, required=currency_required and amount is not None)
     with transaction.atomic():
         Voucher.objects.select_for_update().only("pk").get(pk=hold.voucher_id)
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
@@ -340,12 +366,14 @@ def redemption_create(
     currency: str | None = None,
     idempotency_key: str | None = None,
     unit: str | None = None,
+    currency_required: bool = False,
 ) -> Redeemed:
     """Redeem ``amount`` (minor units, or items) of the voucher at ``location_id``; never touches held value.
 
     ``unit`` ("amount" or "quantity") says what the caller meant; a mismatch with the voucher's kind is refused
-    rather than taking one cent for one item. The same ``idempotency_key`` returns the first redemption. Raises
-    VoucherNotFound, CodeGuessingThrottled, LocationForbidden and the errors of ``voucher_redeem``
+    rather than taking one cent for one item; with ``currency_required`` an amount of money must name its
+    currency. The same ``idempotency_key`` returns the first redemption. Raises VoucherNotFound,
+    CodeGuessingThrottled, LocationForbidden, CurrencyRequired and the errors of ``voucher_redeem``
     (InvalidAmount, CurrencyMismatch, NotRedeemable, InsufficientBalance, IdempotencyConflict).
     """
     _positive_int(amount)
@@ -359,6 +387,7 @@ def redemption_create(
         if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
             expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"
             raise InvalidAmount(f"This voucher is redeemed by {expected}.", field=unit)
+        _check_currency(voucher, currency, required=currency_required)
         entry, created = voucher_redeem_locked(
             voucher=voucher,
             amount=amount,
