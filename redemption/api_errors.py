@@ -19,6 +19,8 @@ from vouchers.errors import NotRedeemable, VoucherError
 DOMAIN_STATUS = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "location_forbidden": status.HTTP_403_FORBIDDEN,
+    "reversal_window_closed": status.HTTP_403_FORBIDDEN,
+    "reason_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
     "invalid_amount": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_ttl": status.HTTP_422_UNPROCESSABLE_ENTITY,
@@ -34,6 +36,7 @@ DOMAIN_FIELD = {
     "unknown_location": "location",
     "currency_mismatch": "currency",
     "currency_required": "currency",
+    "reason_required": "reason",
 }
 
 

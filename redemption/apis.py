@@ -348,17 +348,37 @@ class VoucherRedeemApi(TokenApi):
 class RedemptionReverseApi(TokenApi):
     required_scope = Scope.REDEMPTIONS_WRITE
 
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReverseInput"
+
+        reason = serializers.CharField(
+            max_length=255,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Why the redemption is reversed; kept with the reversal.",
+        )
+
     @extend_schema(
         operation_id="redemption_reverse",
         summary="Reverse a redemption (exactly once)",
+        description="Within the reversal window (the day of the redemption in the merchant's time zone, unless "
+        "the shop set a number of minutes) a token may reverse its merchant's redemptions; the body is optional. "
+        "After it, tokens get 403 `reversal_window_closed`: only a manager or owner may reverse, on the POS page, "
+        "with a reason. " + BODY_RULES,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
-        request=None,
+        request=InputSerializer,
         responses={200: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request: Request, id: str) -> Response:
         def perform() -> Response:
+            data = self.input(self.InputSerializer)
             result = redemption_reverse(
-                caller=self.caller(), redemption_id=id, idempotency_key=request.headers.get(HEADER) or None
+                caller=self.caller(),
+                redemption_id=id,
+                idempotency_key=request.headers.get(HEADER) or None,
+                reason=data["reason"],
             )
             return Response(redemption_answer(result))
 

@@ -68,3 +68,21 @@ class CurrencyRequired(RedemptionError):
 
     code = "currency_required"
     default_message = "Send the amount's currency (e.g. 'EUR') with the amount."
+
+
+class ReversalWindowClosed(RedemptionError):
+    """The redemption is older than the reversal window, and the caller is not a manager or owner of its merchant
+    (API tokens never are)."""
+
+    code = "reversal_window_closed"
+    default_message = (
+        "The time to reverse this redemption has passed; a manager or owner of the shop can still reverse it, "
+        "with a reason."
+    )
+
+
+class ReasonRequired(RedemptionError):
+    """A reversal after the reversal window needs a reason."""
+
+    code = "reason_required"
+    default_message = "Give a reason: after the reversal window a reversal needs one."

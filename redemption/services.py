@@ -9,8 +9,12 @@ Lock order is always voucher, then hold or redemption, to avoid deadlocks.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +29,8 @@ from redemption.errors import (
     InvalidTtl,
     LocationForbidden,
     LocationNotFound,
+    ReasonRequired,
+    ReversalWindowClosed,
 )
 from redemption.models import (
     PREFIX_LENGTH,
@@ -39,7 +45,8 @@ from redemption.models import (
     new_token,
 )
 from redemption.selectors import counter_voucher, held_amount, hold_get, redemption_get
-from shop.models import Location
+from shop.models import Location, StaffMembership
+from shop.tenancy import MANAGING_ROLES
 from vouchers.errors import CurrencyMismatch, InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_code_by_public_token, voucher_state
@@ -417,26 +424,101 @@ def redemption_create(
         return Redeemed(redemption, voucher_state(voucher, location_id=location_id, held_amount=held))
 
 
-def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redeemed:
+BUSINESS_DAY = "business_day"
+
+
+class ReversalRule:
+    """Who may reverse a redemption now: anyone at its counter (OPEN), only with a reason (REASON_REQUIRED: a
+    manager or owner after the window), or nobody at this counter (CLOSED: a cashier or a token after it)."""
+
+    OPEN = "open"
+    REASON_REQUIRED = "reason_required"
+    CLOSED = "closed"
+
+
+def reversal_window() -> timedelta | None:
+    """The ``REVERSAL_WINDOW`` setting: None for ``business_day`` (the calendar day of the redemption in the
+    merchant's time zone), else a number of minutes. Raises ImproperlyConfigured for anything else."""
+    value = str(getattr(settings, "REVERSAL_WINDOW", BUSINESS_DAY)).strip().lower()
+    if value == BUSINESS_DAY:
+        return None
+    if value.isascii() and value.isdigit() and 0 < int(value) <= 60 * 24 * 366:
+        return timedelta(minutes=int(value))
+    raise ImproperlyConfigured(
+        f"REVERSAL_WINDOW must be '{BUSINESS_DAY}' or a number of minutes (1 to 527040), not {value!r}."
+    )
+
+
+def reversal_window_open(*, redemption: Redemption, time_zone: str, now: datetime | None = None) -> bool:
+    """Whether ``redemption`` is still within the reversal window; ``time_zone`` is its merchant's."""
+    now = now or timezone.now()
+    window = reversal_window()
+    if window is not None:
+        return now - redemption.created_at <= window
+    zone = ZoneInfo(time_zone)
+    return timezone.localdate(redemption.created_at, zone) == timezone.localdate(now, zone)
+
+
+def _manages(caller: Caller, merchant_id: int) -> bool:
+    """Whether the caller is a person who is owner or manager of this merchant (a platform superuser counts)."""
+    if caller.user_id is None:
+        return False
+    if StaffMembership.objects.filter(
+        user_id=caller.user_id, merchant_id=merchant_id, role__in=MANAGING_ROLES
+    ).exists():
+        return True
+    return get_user_model().objects.filter(pk=caller.user_id, is_active=True, is_superuser=True).exists()
+
+
+def reversal_rule(*, caller: Caller, redemption: Redemption, now: datetime | None = None) -> str:
+    """The ReversalRule for ``caller`` and ``redemption`` (of the caller's merchant, read with it, as
+    ``redemption_get`` does) at ``now``."""
+    if reversal_window_open(redemption=redemption, time_zone=redemption.merchant.time_zone, now=now):
+        return ReversalRule.OPEN
+    return ReversalRule.REASON_REQUIRED if _manages(caller, redemption.merchant_id) else ReversalRule.CLOSED
+
+
+def redemption_reverse(
+    *,
+    caller: Caller,
+    redemption_id: object,
+    idempotency_key: str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Redeemed:
     """Give back exactly what the redemption took, once.
 
-    Raises RedemptionNotFound, LocationForbidden, AlreadyReversed and InvalidTransition (the voucher was voided or
-    expired since).
+    Within the reversal window (``REVERSAL_WINDOW``) anyone at the redemption's counter may reverse it, with or
+    without a reason; after it only an owner or manager of the merchant, and only with a reason. The reason is
+    kept on the redemption and is the reversing ledger row's reference.
+
+    Raises RedemptionNotFound, LocationForbidden, ReversalWindowClosed, ReasonRequired, AlreadyReversed and
+    InvalidTransition (the voucher was voided or expired since).
     """
+    reason = "".join(char for char in reason if char.isprintable()).strip()[:255]
     redemption = redemption_get(merchant_id=caller.merchant_id, redemption_id=redemption_id)
     _check_row_location(caller, redemption.location_id)
+    # A reversed redemption answers as before (a replay, or AlreadyReversed), whatever the time.
+    if redemption.reversal_id is None:
+        rule = reversal_rule(caller=caller, redemption=redemption, now=now)
+        if rule == ReversalRule.CLOSED:
+            raise ReversalWindowClosed
+        if rule == ReversalRule.REASON_REQUIRED and not reason:
+            raise ReasonRequired
     with transaction.atomic():
         Voucher.objects.select_for_update().only("pk").get(pk=redemption.voucher_id)
         redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
         entry = voucher_reverse(
             transaction_id=redemption.transaction_id,
             actor=caller.actor,
+            reference=reason,
             idempotency_key=caller.ledger_key(idempotency_key),
         )
         if redemption.reversal_id is None:
             redemption.reversal = entry
             redemption.reversed_at = entry.created_at
-            redemption.save(update_fields=["reversal", "reversed_at"])
+            redemption.reversal_reason = reason
+            redemption.save(update_fields=["reversal", "reversed_at", "reversal_reason"])
         if VoucherTransaction.voucher.is_cached(entry):
             redemption.voucher = entry.voucher
         return Redeemed(redemption, voucher_state_after(redemption))

@@ -167,6 +167,10 @@ globals().update(email_settings_from_url(EMAIL_URL))
 # REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# How long a redemption may be reversed by anyone at its counter: "business_day" (the calendar day of the redemption
+# in the merchant's time zone) or a number of minutes. After it only a manager or owner may reverse, with a reason.
+REVERSAL_WINDOW = env.str("REVERSAL_WINDOW", default="business_day")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "redemption.api_errors.exception_handler",
