@@ -121,7 +121,7 @@ class OrderForm(forms.Form):
         text = (self.cleaned_data.get("amount") or "").strip()
         if text:
             try:
-                self.amount_minor = parse_money(text, self.merchant.currency)
+                self.amount_minor = parse_money(text, self.merchant.currency, signed=True)
             except ValueError as error:
                 raise forms.ValidationError(_("Enter an amount such as 50 or 49.90."), code="invalid_amount") from error
             if self.amount_minor <= 0:

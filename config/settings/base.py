@@ -169,6 +169,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # New orders one client address (an IPv6 /64) may place in the storefront per clock hour; 0 turns the limit off.
 STOREFRONT_ORDERS_PER_HOUR = env.int("STOREFRONT_ORDERS_PER_HOUR", default=20)
+# How long a redemption may be reversed by anyone at its counter: "business_day" (the calendar day of the redemption
+# in the merchant's time zone) or a number of minutes. After it only a manager or owner may reverse, with a reason.
+REVERSAL_WINDOW = env.str("REVERSAL_WINDOW", default="business_day")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
