@@ -8,7 +8,6 @@ worker). Only orders count: a form sent back with errors uses nothing.
 """
 
 import contextlib
-import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -17,26 +16,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from redemption.throttling import client_ip
+from config.client_address import address_bucket, client_ip
 
 WINDOW_SECONDS = 3600
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address to count orders under: the client's IPv4 address or its IPv6 /64 network; None when the peer
-    is not an IP address (a unix socket), which is not limited."""
-    address = client_ip(request.META)
-    if address is None:
-        return None
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed)
+    """The address to count orders under (IPv6 per /64); None when the peer is not an IP address (a unix socket),
+    which is not limited."""
+    return address_bucket(client_ip(request.META))
 
 
 @dataclass(frozen=True)
