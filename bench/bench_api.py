@@ -281,7 +281,7 @@ request = function()
   for name, value in pairs(wrk.headers) do headers[name] = value end
   headers["Idempotency-Key"] = run .. "-" .. i
   return wrk.format("POST", "/api/v1/vouchers/" .. code .. "/redeem", headers,
-    '{"amount": 1, "reference": "bench-' .. i .. '"}')
+    '{"amount": 1, "currency": "EUR", "reference": "bench-' .. i .. '"}')
 end
 """
 
@@ -396,7 +396,7 @@ def _redeem_open_loop(
             else:
                 lateness[0] = max(lateness[0], -wait)
             code = hot if hot_only or index % HOT_SHARE == 0 else codes[index % len(codes)]
-            body = json.dumps({"amount": 1, "reference": f"bench-{index}"}).encode()
+            body = json.dumps({"amount": 1, "currency": "EUR", "reference": f"bench-{index}"}).encode()
             status = conn.request("POST", f"/api/v1/vouchers/{code}/redeem", body, key=f"{run}-{index}")
             tally.add(time.perf_counter() - due, status)
 

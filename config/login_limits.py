@@ -6,7 +6,6 @@ address is locked for every login after ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures
 (``TRUSTED_PROXY_COUNT``), the same the code-guessing throttle uses, with IPv6 counted per /64 network.
 """
 
-import ipaddress
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -16,22 +15,12 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from redemption.throttling import client_ip
+from config.client_address import address_bucket, client_ip
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """The address to count failures under: the client's IPv4 address, or its IPv6 /64 network (one customer line
-    gets a whole /64, so a new address per try would otherwise be a new allowance)."""
-    address = client_ip(request.META)
-    if address is None:
-        return None
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return None  # not an address (a unix socket's peer, say): nothing to count under
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
-        return str(ipaddress.ip_network(f"{parsed}/64", strict=False).network_address)
-    return address
+    """The address to count failures under: the client's IPv4 address, or its IPv6 /64 network."""
+    return address_bucket(client_ip(request.META))
 
 
 def login_name(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from delivery.branding import merchant_colours
+from delivery.headers import header_text
 from delivery.models import Delivery, Purpose
 from delivery.services import voucher_url
 from vouchers.selectors import format_value
@@ -20,7 +21,13 @@ from vouchers.selectors import format_value
 
 def _from_address(name: str) -> str:
     _default_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    name = header_text(name)
     return formataddr((name, address)) if name else settings.DEFAULT_FROM_EMAIL
+
+
+def _to_address(name: str, address: str) -> str:
+    name = header_text(name)
+    return formataddr((name, address)) if name else address
 
 
 def _message_id() -> str:
@@ -60,23 +67,27 @@ def build_delivery_email(delivery: Delivery) -> EmailMultiAlternatives:
             "language": language,
             "colours": merchant_colours(merchant),
         }
+        # Stored names may predate the checks on input (or be corrected in the admin): a line break in a header
+        # would make every attempt fail, so headers get a one-line copy and the body and PDF the name as given.
+        merchant_name = header_text(merchant.name)
+        buyer_name = header_text(delivery.buyer_name)
         if is_copy:
-            subject = _("Your voucher from %(merchant)s") % {"merchant": merchant.name}
-        elif delivery.buyer_name:
+            subject = _("Your voucher from %(merchant)s") % {"merchant": merchant_name}
+        elif buyer_name:
             subject = _("%(buyer)s sent you a gift voucher from %(merchant)s") % {
-                "buyer": delivery.buyer_name,
-                "merchant": merchant.name,
+                "buyer": buyer_name,
+                "merchant": merchant_name,
             }
         else:
-            subject = _("Your gift voucher from %(merchant)s") % {"merchant": merchant.name}
+            subject = _("Your gift voucher from %(merchant)s") % {"merchant": merchant_name}
         text = render_to_string("delivery/email/voucher.txt", context)
         html = render_to_string("delivery/email/voucher.html", context)
         filename = _("voucher") + f"-{voucher.code}.pdf"
     email = EmailMultiAlternatives(
-        subject=subject.replace("\n", " "),
+        subject=header_text(subject),
         body=text,
         from_email=_from_address(merchant.name),
-        to=[formataddr((delivery.to_name, delivery.to_email)) if delivery.to_name else delivery.to_email],
+        to=[_to_address(delivery.to_name, delivery.to_email)],
         reply_to=[merchant.contact_email] if merchant.contact_email else None,
         headers={"Message-ID": _message_id()},
     )
@@ -99,7 +110,7 @@ def build_merchant_alert(delivery: Delivery) -> EmailMultiAlternatives:
         subject = _("A voucher email to %(email)s could not be delivered") % {"email": delivery.to_email}
         text = render_to_string("delivery/email/merchant_alert.txt", context)
     return EmailMultiAlternatives(
-        subject=subject.replace("\n", " "),
+        subject=header_text(subject),
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[merchant.contact_email],

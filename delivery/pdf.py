@@ -3,10 +3,12 @@
 Safe by construction: the only resources a page may load are the bundled assets under ``delivery/static`` and the
 merchant's uploaded logo (``AssetFetcher``); the QR code and barcode are generated here as inline SVG; all text
 goes through Django's autoescaping; rendering stops after ``RENDER_TIME_LIMIT`` seconds. Fast: the stylesheet and
-the font configuration are parsed once per process.
+the font configuration are parsed once per process, and the voucher page's PDF (``voucher_pdf_cached``) is kept in
+Django's cache per voucher state and language for up to a day.
 """
 
 import base64
+import hashlib
 import signal
 import threading
 import zoneinfo
@@ -24,6 +26,7 @@ import segno
 from babel.dates import format_date
 from barcode import Code128
 from barcode.writer import SVGWriter
+from django.core.cache import cache as django_cache
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from weasyprint import CSS, HTML
@@ -179,9 +182,14 @@ def _card_context(card: VoucherCard, locale: str) -> dict[str, Any]:
     }
 
 
-def render_cards_pdf(cards: Sequence[VoucherCard], *, locale: str | None = None) -> bytes:
-    """One PDF with a page per card, in ``locale`` (default: each merchant's language). Raises PdfRenderError
-    (PdfRenderTimeout when it takes longer than RENDER_TIME_LIMIT)."""
+@dataclass(frozen=True)
+class _Document:
+    html: str
+    logos: list[Path]
+    language: str
+
+
+def _document(cards: Sequence[VoucherCard], locale: str | None) -> _Document:
     if not cards:
         raise PdfRenderError("Nothing to render.")
     language = (locale or cards[0].voucher.merchant.locale or "en")[:2]
@@ -194,14 +202,28 @@ def render_cards_pdf(cards: Sequence[VoucherCard], *, locale: str | None = None)
             context["logo_url"] = logo.as_uri() if logo else ""
             pages.append(context)
         html = render_to_string("delivery/pdf/voucher.html", {"pages": pages, "language": language})
+    return _Document(html=html, logos=logos, language=language)
+
+
+def _write_pdf(document: _Document) -> bytes:
     try:
         with _time_limit(RENDER_TIME_LIMIT):
-            document = HTML(string=html, base_url=ASSET_DIR.as_uri() + "/", url_fetcher=AssetFetcher(extra_files=logos))
-            return bytes(document.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config()))
+            page = HTML(
+                string=document.html,
+                base_url=ASSET_DIR.as_uri() + "/",
+                url_fetcher=AssetFetcher(extra_files=document.logos),
+            )
+            return bytes(page.write_pdf(stylesheets=[_stylesheet()], font_config=_font_config()))
     except PdfRenderError:
         raise
     except Exception as error:
         raise PdfRenderError(f"{type(error).__name__}: {error}") from error
+
+
+def render_cards_pdf(cards: Sequence[VoucherCard], *, locale: str | None = None) -> bytes:
+    """One PDF with a page per card, in ``locale`` (default: each merchant's language). Raises PdfRenderError
+    (PdfRenderTimeout when it takes longer than RENDER_TIME_LIMIT)."""
+    return _write_pdf(_document(cards, locale))
 
 
 def voucher_pdf_render(
@@ -216,3 +238,59 @@ def vouchers_pdf_render(vouchers: Sequence[Voucher], *, locale: str | None = Non
     """A batch document: one page per voucher in one PDF, e.g. promotional vouchers to print. Raises
     PdfRenderError."""
     return render_cards_pdf([VoucherCard(voucher=voucher) for voucher in vouchers], locale=locale)
+
+
+# --- the voucher page's PDF, cached ---------------------------------------------------------------------------
+# Rendering takes WeasyPrint a good part of a second, and the link in the QR code and emails is opened again and
+# again; the page's PDF is kept in the cache under a key of everything it shows.
+
+PDF_CACHE_SECONDS = 24 * 3600
+
+
+@cache
+def _stylesheet_digest() -> str:
+    return hashlib.sha256(STYLESHEET.read_bytes()).hexdigest()
+
+
+def _file_stamp(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return f"{path}:missing"
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _cache_key(voucher: Voucher, document: _Document) -> str:
+    # The rendered HTML holds every text, date, colour and logo path the PDF shows, in its language; the logo's
+    # file and the stylesheet can change under the same name. Balance and status are added so that a future
+    # template showing them can never serve a stale PDF.
+    digest = hashlib.sha256()
+    for part in (
+        document.language,
+        str(voucher.balance),
+        str(voucher.status),
+        _stylesheet_digest(),
+        *(_file_stamp(path) for path in document.logos),
+        document.html,
+    ):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return f"delivery:voucher-pdf:{voucher.pk}:{digest.hexdigest()}"
+
+
+def voucher_pdf_cache_key(voucher: Voucher, *, locale: str | None = None) -> str:
+    """The cache key under which ``voucher_pdf_cached`` keeps the voucher's PDF as it is now, in ``locale``."""
+    return _cache_key(voucher, _document([VoucherCard(voucher=voucher)], locale))
+
+
+def voucher_pdf_cached(voucher: Voucher, *, locale: str | None = None) -> bytes:
+    """The voucher's own PDF (no sender's names or message), rendered once per state and language and then served
+    from the cache for up to PDF_CACHE_SECONDS. Raises PdfRenderError."""
+    document = _document([VoucherCard(voucher=voucher)], locale)
+    key = _cache_key(voucher, document)
+    pdf = django_cache.get(key)
+    if isinstance(pdf, bytes):
+        return pdf
+    pdf = _write_pdf(document)
+    django_cache.set(key, pdf, PDF_CACHE_SECONDS)
+    return pdf

@@ -31,10 +31,10 @@ def voucher_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def voucher_pdf(request: HttpRequest, token: str) -> HttpResponse:
-    from delivery.pdf import voucher_pdf_render  # WeasyPrint loads only in processes that render
+    from delivery.pdf import voucher_pdf_cached  # WeasyPrint loads only in processes that render
 
     voucher = _voucher(token)
-    pdf = voucher_pdf_render(voucher, locale=translation.get_language() or voucher.merchant.locale)
+    pdf = voucher_pdf_cached(voucher, locale=translation.get_language() or voucher.merchant.locale)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="voucher-{voucher.code}.pdf"'
     return _private(response)

@@ -109,6 +109,7 @@ class RedemptionAdmin(ReadOnlyScopedAdmin):
         "reference",
         "created_at",
         "reversed_at",
+        "reversal_reason",
     )
     list_select_related = ("voucher", "location", "user", "api_token")
     search_fields = ("reference", "voucher__code")

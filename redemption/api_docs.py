@@ -33,6 +33,7 @@ class ApiDocsView(View):
                         "method": method.upper(),
                         "path": url,
                         "summary": operation.get("summary", ""),
+                        "description": operation.get("description", ""),
                         "parameters": operation.get("parameters", []),
                         "request": _ref_name(body.get("schema")),
                         "responses": [

@@ -1,6 +1,8 @@
 """The one place where errors become API responses: ``{"code", "message"}`` with a stable code.
 
-``not_redeemable`` adds ``reason``; invalid fields (422) add ``errors`` per field; 429 adds Retry-After.
+``not_redeemable`` adds ``reason``; invalid fields (422) add ``errors`` per field; 429 adds Retry-After. A body
+that is not JSON (or nested too deeply) is 400 ``malformed_json``, one over the API's size limit 413
+``request_too_large``.
 """
 
 from typing import Any
@@ -17,11 +19,14 @@ from vouchers.errors import NotRedeemable, VoucherError
 DOMAIN_STATUS = {
     "not_found": status.HTTP_404_NOT_FOUND,
     "location_forbidden": status.HTTP_403_FORBIDDEN,
+    "reversal_window_closed": status.HTTP_403_FORBIDDEN,
+    "reason_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
     "invalid_amount": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "invalid_ttl": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "unknown_location": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "currency_mismatch": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "currency_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 # Which request field a domain error is about, for the per-field errors of a 422.
@@ -30,7 +35,15 @@ DOMAIN_FIELD = {
     "invalid_ttl": "ttl_seconds",
     "unknown_location": "location",
     "currency_mismatch": "currency",
+    "currency_required": "currency",
+    "reason_required": "reason",
 }
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -88,6 +101,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             exceptions.NotAcceptable: "not_acceptable",
             exceptions.UnsupportedMediaType: "unsupported_media_type",
             exceptions.Throttled: "throttled",
+            RequestTooLarge: "request_too_large",
         }
         code = next((value for cls, value in codes.items() if isinstance(exc, cls)), "error")
         headers = {}

@@ -4,19 +4,22 @@ Views only validate input, call a service and serialize the answer. Errors becom
 ``redemption.api_errors.exception_handler``; writes go through ``redemption.idempotency``.
 """
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from redemption import throttling
 from redemption.api_auth import BearerTokenAuthentication, HasScope
+from redemption.api_errors import RequestTooLarge
 from redemption.idempotency import HEADER, idempotent
 from redemption.models import ApiToken, Hold, Redemption, Scope
 from redemption.services import (
@@ -39,9 +42,59 @@ from vouchers.selectors import VoucherState, voucher_history
 from vouchers.services import Actor
 
 MAX_VALUE = 2**62
+# The largest request body the API reads: its bodies are a few hundred bytes; anything near this is not a till.
+MAX_BODY_BYTES = 16 * 1024
 HISTORY_LIMIT = 500
 CODE_PATTERN = "^[0-9A-Za-z-]{1,64}$"
 REASONS = ["spent", "expired", "void", "frozen", "not_yet_valid", "wrong_location"]
+
+
+BODY_RULES = (
+    f"Bodies are JSON objects of at most {MAX_BODY_BYTES // 1024} KB (413 `request_too_large` above); a body that "
+    "is not JSON, or is nested too deeply, is 400 `malformed_json`."
+)
+
+
+# ---- input -----------------------------------------------------------------------------------------------------
+
+
+class ApiJSONParser(JSONParser):
+    """JSON bodies of at most MAX_BODY_BYTES; too deep a nesting is a malformed body (400), not a crash."""
+
+    def parse(
+        self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise RequestTooLarge
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        try:
+            # Strict, as DRF's parser is: NaN and Infinity are not JSON.
+            return json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as error:
+            raise exceptions.ParseError("The body is not valid JSON.") from error
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A JSON integer and nothing else: not "100", not 10.0, not true."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+def currency_field() -> serializers.CharField:
+    return serializers.CharField(
+        min_length=3,
+        max_length=3,
+        required=False,
+        help_text="ISO 4217, the voucher's currency (e.g. EUR). Required with an amount of money.",
+    )
 
 
 # ---- shared serializers -------------------------------------------------------------------------------------
@@ -162,7 +215,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiParameter.HEADER,
     required=False,
     description="Any unique string per attempt (at most 255 characters); a retry with the same key and body "
-    "replays the first answer. Kept for at least 24 hours, per token.",
+    "replays the first answer. Kept for at least 24 hours, per token. Answers given before the operation ran "
+    "(400, 413, 415, 422, 429) are not kept: fix the request, or wait for Retry-After, and send it with the same "
+    "key.",
 )
 
 
@@ -172,7 +227,19 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 class TokenApi(APIView):
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [HasScope]
+    parser_classes = [ApiJSONParser]
     required_scope: str = Scope.VOUCHERS_READ
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before anything reads the body (the idempotency fingerprint reads it whole): a body that says it is too
+        # large is refused unread.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            raise RequestTooLarge
+        super().initial(request, *args, **kwargs)
 
     def caller(self) -> Caller:
         token = self.request.auth
@@ -186,7 +253,8 @@ class TokenApi(APIView):
         )
 
     def write(self, request: Request, perform: Callable[[], Response]) -> Response:
-        """Run a write once per Idempotency-Key; errors become responses first, so they are replayed too."""
+        """Run a write once per Idempotency-Key; errors become responses first, so that the operation's conflicts
+        are replayed too (``redemption.idempotency`` decides which answers are kept)."""
         token = request.auth
         assert isinstance(token, ApiToken)
 
@@ -230,9 +298,13 @@ class VoucherRedeemApi(TokenApi):
         class Meta:
             ref_name = "RedeemInput"
 
-        amount = serializers.IntegerField(min_value=1, max_value=MAX_VALUE, required=False, help_text="Minor units.")
-        quantity = serializers.IntegerField(min_value=1, max_value=MAX_VALUE, required=False, help_text="Items.")
-        currency = serializers.CharField(min_length=3, max_length=3, required=False)
+        amount = WholeNumberField(
+            min_value=1, max_value=MAX_VALUE, required=False, help_text="Minor units (for value vouchers)."
+        )
+        quantity = WholeNumberField(
+            min_value=1, max_value=MAX_VALUE, required=False, help_text="Items (for item vouchers)."
+        )
+        currency = currency_field()
         reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
         location = serializers.SlugField(max_length=50, required=False, help_text="A location's slug.")
 
@@ -244,9 +316,13 @@ class VoucherRedeemApi(TokenApi):
     @extend_schema(
         operation_id="voucher_redeem",
         summary="Redeem an amount (or a quantity of items)",
+        description="A value voucher takes `amount` (an integer of minor units) with its `currency`; an item voucher "
+        "takes `quantity`. Without `currency` an amount is refused (422 `currency_required`), and a currency other "
+        'than the voucher\'s is 422 `currency_mismatch`. Numbers are JSON integers: "100", 100.0 and true are '
+        "refused (422 `invalid`). " + BODY_RULES,
         parameters=[CODE_PARAMETER, IDEMPOTENCY_HEADER],
         request=InputSerializer,
-        responses={201: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 422, 429)},
+        responses={201: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
         def perform() -> Response:
@@ -261,6 +337,7 @@ class VoucherRedeemApi(TokenApi):
                 location_id=location_resolve(caller=caller, slug=data.get("location")),
                 reference=data["reference"],
                 currency=data.get("currency"),
+                currency_required=True,
                 idempotency_key=request.headers.get(HEADER) or None,
             )
             return Response(redemption_answer(result), status=status.HTTP_201_CREATED)
@@ -271,17 +348,37 @@ class VoucherRedeemApi(TokenApi):
 class RedemptionReverseApi(TokenApi):
     required_scope = Scope.REDEMPTIONS_WRITE
 
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ReverseInput"
+
+        reason = serializers.CharField(
+            max_length=255,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Why the redemption is reversed; kept with the reversal.",
+        )
+
     @extend_schema(
         operation_id="redemption_reverse",
         summary="Reverse a redemption (exactly once)",
+        description="Within the reversal window (the day of the redemption in the merchant's time zone, unless "
+        "the shop set a number of minutes) a token may reverse its merchant's redemptions; the body is optional. "
+        "After it, tokens get 403 `reversal_window_closed`: only a manager or owner may reverse, on the POS page, "
+        "with a reason. " + BODY_RULES,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
-        request=None,
-        responses={200: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 422, 429)},
+        request=InputSerializer,
+        responses={200: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request: Request, id: str) -> Response:
         def perform() -> Response:
+            data = self.input(self.InputSerializer)
             result = redemption_reverse(
-                caller=self.caller(), redemption_id=id, idempotency_key=request.headers.get(HEADER) or None
+                caller=self.caller(),
+                redemption_id=id,
+                idempotency_key=request.headers.get(HEADER) or None,
+                reason=data["reason"],
             )
             return Response(redemption_answer(result))
 
@@ -306,8 +403,9 @@ class HoldCreateApi(TokenApi):
         class Meta:
             ref_name = "HoldCreateInput"
 
-        amount = serializers.IntegerField(min_value=1, max_value=MAX_VALUE, help_text="Minor units, or items.")
-        ttl_seconds = serializers.IntegerField(min_value=1, max_value=HOLD_MAX_TTL, default=HOLD_DEFAULT_TTL)
+        amount = WholeNumberField(min_value=1, max_value=MAX_VALUE, help_text="Minor units, or items.")
+        currency = currency_field()
+        ttl_seconds = WholeNumberField(min_value=1, max_value=HOLD_MAX_TTL, default=HOLD_DEFAULT_TTL)
         reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
         location = serializers.SlugField(max_length=50, required=False)
 
@@ -321,9 +419,11 @@ class HoldCreateApi(TokenApi):
     @extend_schema(
         operation_id="hold_create",
         summary="Hold an amount for a few minutes",
+        description="`amount` is minor units for a value voucher, with its `currency` (422 `currency_required` "
+        "without, 422 `currency_mismatch` for another), or items for an item voucher. " + BODY_RULES,
         parameters=[CODE_PARAMETER, IDEMPOTENCY_HEADER],
         request=InputSerializer,
-        responses={201: OutputSerializer, **errors(400, 401, 403, 404, 409, 422, 429)},
+        responses={201: OutputSerializer, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request: Request, code: str) -> Response:
         def perform() -> Response:
@@ -336,6 +436,8 @@ class HoldCreateApi(TokenApi):
                 ttl_seconds=data["ttl_seconds"],
                 location_id=location_resolve(caller=caller, slug=data.get("location")),
                 reference=data["reference"],
+                currency=data.get("currency"),
+                currency_required=True,
             )
             state = voucher_state_now(voucher_id=hold.voucher_id, location_id=hold.location_id)
             return Response({"hold": hold_data(hold), "voucher": voucher_data(state)}, status=status.HTTP_201_CREATED)
@@ -350,15 +452,23 @@ class HoldCaptureApi(TokenApi):
         class Meta:
             ref_name = "HoldCaptureInput"
 
-        amount = serializers.IntegerField(min_value=1, max_value=MAX_VALUE, required=False)
+        amount = WholeNumberField(
+            min_value=1,
+            max_value=MAX_VALUE,
+            required=False,
+            help_text="Minor units, or items; all of the hold if left out.",
+        )
+        currency = currency_field()
         reference = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
     @extend_schema(
         operation_id="hold_capture",
         summary="Capture a hold: redeem all of it or less",
+        description="Without `amount` all of the hold is redeemed; an `amount` of money names its `currency`, as "
+        "when redeeming. " + BODY_RULES,
         parameters=[ID_PARAMETER, IDEMPOTENCY_HEADER],
         request=InputSerializer,
-        responses={201: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 422, 429)},
+        responses={201: RedemptionWithVoucherSerializer, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     )
     def post(self, request: Request, id: str) -> Response:
         def perform() -> Response:
@@ -369,6 +479,8 @@ class HoldCaptureApi(TokenApi):
                 amount=data.get("amount"),
                 reference=data.get("reference"),
                 idempotency_key=request.headers.get(HEADER) or None,
+                currency=data.get("currency"),
+                currency_required=True,
             )
             return Response(redemption_answer(result), status=status.HTTP_201_CREATED)
 

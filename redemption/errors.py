@@ -61,3 +61,28 @@ class CodeGuessingThrottled(RedemptionError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class CurrencyRequired(RedemptionError):
+    """An amount of money without its currency: the API never guesses which currency a till meant."""
+
+    code = "currency_required"
+    default_message = "Send the amount's currency (e.g. 'EUR') with the amount."
+
+
+class ReversalWindowClosed(RedemptionError):
+    """The redemption is older than the reversal window, and the caller is not a manager or owner of its merchant
+    (API tokens never are)."""
+
+    code = "reversal_window_closed"
+    default_message = (
+        "The time to reverse this redemption has passed; a manager or owner of the shop can still reverse it, "
+        "with a reason."
+    )
+
+
+class ReasonRequired(RedemptionError):
+    """A reversal after the reversal window needs a reason."""
+
+    code = "reason_required"
+    default_message = "Give a reason: after the reversal window a reversal needs one."

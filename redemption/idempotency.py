@@ -2,7 +2,13 @@
 
 The record is created, and committed, before the work starts; a second request with the key finds it: in
 flight -> 409 ``idempotency_key_in_use``; done with the same request -> the stored status and body; done with a
-different request -> 422 ``idempotency_key_reused``. Server errors are not stored, so a retry runs again.
+different request -> 422 ``idempotency_key_reused``.
+
+Only what the operation executed is stored (as Stripe does): its result, or the conflict with the voucher's state it
+ran into (409, 404, 403). Answers given before the operation could run are not, so that a retry with the same key
+runs again: a throttled request (429, to be retried after Retry-After), a body that does not parse or validate
+(400, 413, 415, 422: the client fixes it and may reuse the key), and server errors. A concurrent duplicate's 409
+never touches the first request's record.
 
 On PostgreSQL the record's own commits do not wait for the disk (``synchronous_commit`` off for those
 transactions only): they are visible to other requests at once, and the write-ahead log is flushed in order, so
@@ -27,14 +33,30 @@ from redemption.models import ApiToken, IdempotencyRecord, IdempotencyState
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Answers given before the operation ran: never stored under the key (see the module's docstring).
+NOT_STORED = frozenset(
+    {
+        status.HTTP_400_BAD_REQUEST,
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status.HTTP_429_TOO_MANY_REQUESTS,
+    }
+)
+
+
+def is_stored(response: Response) -> bool:
+    """Whether ``response`` is kept under its Idempotency-Key and replayed to retries."""
+    return response.status_code < 500 and response.status_code not in NOT_STORED
 
 
 def request_fingerprint(request: Request) -> str:
-    """Method, path and body; the body as canonical JSON when it parses, so that spacing does not matter."""
+    """Method, path and body; the body as canonical JSON when it parses, so that spacing does not matter. The API
+    reads at most ``redemption.apis.MAX_BODY_BYTES`` of body, so this costs little whatever was sent."""
     raw = request._request.body
     try:
         body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to walk: the bytes as they came
         body = raw
     digest = hashlib.sha256()
     digest.update(request.method.encode() if request.method else b"")
@@ -130,7 +152,7 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
     except BaseException:
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         raise
-    if response.status_code >= 500:
+    if not is_stored(response):
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         return response
     _finish_record(record_id, response)

@@ -154,6 +154,12 @@ class Redemption(models.Model):
         related_name="reversed_redemption",
         verbose_name=_("reversing ledger entry"),
     )
+    reversal_reason = models.CharField(
+        _("reason for the reversal"),
+        max_length=255,
+        blank=True,
+        help_text=_("Required after the reversal window, when only a manager or owner may reverse."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -47,7 +47,9 @@ def redemption_get(*, merchant_id: int, redemption_id: object) -> Redemption:
     """The merchant's redemption; raises RedemptionNotFound for unknown ids and other merchants' alike."""
     pk = _parse_id(redemption_id)
     redemption = (
-        Redemption.objects.filter(merchant_id=merchant_id, pk=pk).select_related("voucher", "location").first()
+        Redemption.objects.filter(merchant_id=merchant_id, pk=pk)
+        .select_related("voucher", "location", "merchant")
+        .first()
         if pk
         else None
     )

@@ -9,20 +9,28 @@ Lock order is always voucher, then hold or redemption, to avoid deadlocks.
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from config.client_address import address_bucket
 from config.rows import insert_row
 from redemption import throttling
 from redemption.errors import (
+    CurrencyRequired,
     HoldExpired,
     HoldNotLive,
     InvalidScope,
     InvalidTtl,
     LocationForbidden,
     LocationNotFound,
+    ReasonRequired,
+    ReversalWindowClosed,
 )
 from redemption.models import (
     PREFIX_LENGTH,
@@ -37,8 +45,9 @@ from redemption.models import (
     new_token,
 )
 from redemption.selectors import counter_voucher, held_amount, hold_get, redemption_get
-from shop.models import Location
-from vouchers.errors import InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
+from shop.models import Location, StaffMembership
+from shop.tenancy import MANAGING_ROLES
+from vouchers.errors import CurrencyMismatch, InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_code_by_public_token, voucher_state
 from vouchers.services import Actor, not_redeemable_reason, voucher_redeem, voucher_redeem_locked, voucher_reverse
@@ -69,8 +78,9 @@ class Caller:
             identities.append(f"token:{self.api_token_id}")
         if self.user_id is not None:
             identities.append(f"user:{self.user_id}")
-        if self.ip:
-            identities.append(f"ip:{self.ip}")
+        bucket = address_bucket(self.ip)
+        if bucket:
+            identities.append(f"ip:{bucket}")
         return identities
 
     def ledger_key(self, idempotency_key: str | None) -> str | None:
@@ -133,7 +143,7 @@ def _counter_lookup(*, caller: Caller, code: str, lock: bool = False) -> tuple[V
     Raises VoucherNotFound for unknown, malformed and other merchants' codes alike."""
     found = counter_voucher(merchant_id=caller.merchant_id, code=code, lock=lock)
     if found is None:
-        throttling.record_failure(caller.throttle_identities)
+        throttling.record_failure(caller.throttle_identities, merchant_id=caller.merchant_id)
         raise VoucherNotFound
     return found
 
@@ -210,6 +220,21 @@ def _positive_int(value: object) -> int:
     return value
 
 
+def _check_currency(voucher: Voucher, currency: str | None, *, required: bool) -> None:
+    """An amount of money names the voucher's currency (item vouchers count items and need none).
+
+    Raises CurrencyRequired (none given where ``required``) and CurrencyMismatch.
+    """
+    if voucher.kind == VoucherKind.ITEM:
+        return
+    if currency is None:
+        if required:
+            raise CurrencyRequired
+        return
+    if currency.upper() != voucher.currency:
+        raise CurrencyMismatch(voucher_currency=voucher.currency, currency=currency)
+
+
 def hold_create(
     *,
     caller: Caller,
@@ -218,11 +243,15 @@ def hold_create(
     ttl_seconds: int = HOLD_DEFAULT_TTL,
     location_id: int | None = None,
     reference: str = "",
+    currency: str | None = None,
+    currency_required: bool = False,
 ) -> Hold:
-    """Reserve ``amount`` of the voucher for ``ttl_seconds`` (default 10 minutes, at most 60).
+    """Reserve ``amount`` of the voucher for ``ttl_seconds`` (default 10 minutes, at most 60). For a value
+    voucher ``currency``, when given (or ``currency_required``), must be the voucher's.
 
-    Raises InvalidAmount, InvalidTtl, VoucherNotFound, CodeGuessingThrottled, LocationForbidden, NotRedeemable
-    (with ``reason``) and InsufficientBalance (the balance minus other live holds is too low).
+    Raises InvalidAmount, InvalidTtl, VoucherNotFound, CodeGuessingThrottled, LocationForbidden, CurrencyRequired,
+    CurrencyMismatch, NotRedeemable (with ``reason``) and InsufficientBalance (the balance minus other live holds is
+    too low).
     """
     _positive_int(amount)
     if not isinstance(ttl_seconds, int) or isinstance(ttl_seconds, bool) or not 0 < ttl_seconds <= HOLD_MAX_TTL:
@@ -230,6 +259,7 @@ def hold_create(
     location_id = location_id if location_id is not None else caller.bound_location_id
     _check_row_location(caller, location_id)
     voucher = voucher_find(caller=caller, code=code)
+    _check_currency(voucher, currency, required=currency_required)
     with transaction.atomic():
         # Lock for reading only: the ledger is not written, but no redemption may slip between the count of
         # live holds and the new hold.
@@ -260,16 +290,21 @@ def hold_capture(
     amount: int | None = None,
     reference: str | None = None,
     idempotency_key: str | None = None,
+    currency: str | None = None,
+    currency_required: bool = False,
 ) -> Redeemed:
-    """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed.
+    """Turn a live hold into a redemption of all of it (``amount`` None) or less; the rest is freed. An
+    ``amount`` of money names its ``currency`` where ``currency_required``; a ``currency`` given must be the
+    voucher's.
 
-    Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), HoldExpired, HoldNotLive (captured or
-    released before) and the errors of ``voucher_redeem``.
+    Raises HoldNotFound, LocationForbidden, InvalidAmount (more than held), CurrencyRequired, CurrencyMismatch,
+    HoldExpired, HoldNotLive (captured or released before) and the errors of ``voucher_redeem``.
     """
     hold = hold_get(merchant_id=caller.merchant_id, hold_id=hold_id)
     _check_row_location(caller, hold.location_id)
     if amount is not None:
         _positive_int(amount)
+    _check_currency(hold.voucher, currency, required=currency_required and amount is not None)
     with transaction.atomic():
         Voucher.objects.select_for_update().only("pk").get(pk=hold.voucher_id)
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
@@ -338,12 +373,14 @@ def redemption_create(
     currency: str | None = None,
     idempotency_key: str | None = None,
     unit: str | None = None,
+    currency_required: bool = False,
 ) -> Redeemed:
     """Redeem ``amount`` (minor units, or items) of the voucher at ``location_id``; never touches held value.
 
     ``unit`` ("amount" or "quantity") says what the caller meant; a mismatch with the voucher's kind is refused
-    rather than taking one cent for one item. The same ``idempotency_key`` returns the first redemption. Raises
-    VoucherNotFound, CodeGuessingThrottled, LocationForbidden and the errors of ``voucher_redeem``
+    rather than taking one cent for one item; with ``currency_required`` an amount of money must name its
+    currency. The same ``idempotency_key`` returns the first redemption. Raises VoucherNotFound,
+    CodeGuessingThrottled, LocationForbidden, CurrencyRequired and the errors of ``voucher_redeem``
     (InvalidAmount, CurrencyMismatch, NotRedeemable, InsufficientBalance, IdempotencyConflict).
     """
     _positive_int(amount)
@@ -357,6 +394,7 @@ def redemption_create(
         if unit is not None and (unit == "quantity") != (voucher.kind == VoucherKind.ITEM):
             expected = "quantity" if voucher.kind == VoucherKind.ITEM else "amount"
             raise InvalidAmount(f"This voucher is redeemed by {expected}.", field=unit)
+        _check_currency(voucher, currency, required=currency_required)
         entry, created = voucher_redeem_locked(
             voucher=voucher,
             amount=amount,
@@ -386,26 +424,101 @@ def redemption_create(
         return Redeemed(redemption, voucher_state(voucher, location_id=location_id, held_amount=held))
 
 
-def redemption_reverse(*, caller: Caller, redemption_id: object, idempotency_key: str | None = None) -> Redeemed:
+BUSINESS_DAY = "business_day"
+
+
+class ReversalRule:
+    """Who may reverse a redemption now: anyone at its counter (OPEN), only with a reason (REASON_REQUIRED: a
+    manager or owner after the window), or nobody at this counter (CLOSED: a cashier or a token after it)."""
+
+    OPEN = "open"
+    REASON_REQUIRED = "reason_required"
+    CLOSED = "closed"
+
+
+def reversal_window() -> timedelta | None:
+    """The ``REVERSAL_WINDOW`` setting: None for ``business_day`` (the calendar day of the redemption in the
+    merchant's time zone), else a number of minutes. Raises ImproperlyConfigured for anything else."""
+    value = str(getattr(settings, "REVERSAL_WINDOW", BUSINESS_DAY)).strip().lower()
+    if value == BUSINESS_DAY:
+        return None
+    if value.isascii() and value.isdigit() and 0 < int(value) <= 60 * 24 * 366:
+        return timedelta(minutes=int(value))
+    raise ImproperlyConfigured(
+        f"REVERSAL_WINDOW must be '{BUSINESS_DAY}' or a number of minutes (1 to 527040), not {value!r}."
+    )
+
+
+def reversal_window_open(*, redemption: Redemption, time_zone: str, now: datetime | None = None) -> bool:
+    """Whether ``redemption`` is still within the reversal window; ``time_zone`` is its merchant's."""
+    now = now or timezone.now()
+    window = reversal_window()
+    if window is not None:
+        return now - redemption.created_at <= window
+    zone = ZoneInfo(time_zone)
+    return timezone.localdate(redemption.created_at, zone) == timezone.localdate(now, zone)
+
+
+def _manages(caller: Caller, merchant_id: int) -> bool:
+    """Whether the caller is a person who is owner or manager of this merchant (a platform superuser counts)."""
+    if caller.user_id is None:
+        return False
+    if StaffMembership.objects.filter(
+        user_id=caller.user_id, merchant_id=merchant_id, role__in=MANAGING_ROLES
+    ).exists():
+        return True
+    return get_user_model().objects.filter(pk=caller.user_id, is_active=True, is_superuser=True).exists()
+
+
+def reversal_rule(*, caller: Caller, redemption: Redemption, now: datetime | None = None) -> str:
+    """The ReversalRule for ``caller`` and ``redemption`` (of the caller's merchant, read with it, as
+    ``redemption_get`` does) at ``now``."""
+    if reversal_window_open(redemption=redemption, time_zone=redemption.merchant.time_zone, now=now):
+        return ReversalRule.OPEN
+    return ReversalRule.REASON_REQUIRED if _manages(caller, redemption.merchant_id) else ReversalRule.CLOSED
+
+
+def redemption_reverse(
+    *,
+    caller: Caller,
+    redemption_id: object,
+    idempotency_key: str | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Redeemed:
     """Give back exactly what the redemption took, once.
 
-    Raises RedemptionNotFound, LocationForbidden, AlreadyReversed and InvalidTransition (the voucher was voided or
-    expired since).
+    Within the reversal window (``REVERSAL_WINDOW``) anyone at the redemption's counter may reverse it, with or
+    without a reason; after it only an owner or manager of the merchant, and only with a reason. The reason is
+    kept on the redemption and is the reversing ledger row's reference.
+
+    Raises RedemptionNotFound, LocationForbidden, ReversalWindowClosed, ReasonRequired, AlreadyReversed and
+    InvalidTransition (the voucher was voided or expired since).
     """
+    reason = "".join(char for char in reason if char.isprintable()).strip()[:255]
     redemption = redemption_get(merchant_id=caller.merchant_id, redemption_id=redemption_id)
     _check_row_location(caller, redemption.location_id)
+    # A reversed redemption answers as before (a replay, or AlreadyReversed), whatever the time.
+    if redemption.reversal_id is None:
+        rule = reversal_rule(caller=caller, redemption=redemption, now=now)
+        if rule == ReversalRule.CLOSED:
+            raise ReversalWindowClosed
+        if rule == ReversalRule.REASON_REQUIRED and not reason:
+            raise ReasonRequired
     with transaction.atomic():
         Voucher.objects.select_for_update().only("pk").get(pk=redemption.voucher_id)
         redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
         entry = voucher_reverse(
             transaction_id=redemption.transaction_id,
             actor=caller.actor,
+            reference=reason,
             idempotency_key=caller.ledger_key(idempotency_key),
         )
         if redemption.reversal_id is None:
             redemption.reversal = entry
             redemption.reversed_at = entry.created_at
-            redemption.save(update_fields=["reversal", "reversed_at"])
+            redemption.reversal_reason = reason
+            redemption.save(update_fields=["reversal", "reversed_at", "reversal_reason"])
         if VoucherTransaction.voucher.is_cached(entry):
             redemption.voucher = entry.voucher
         return Redeemed(redemption, voucher_state_after(redemption))

@@ -17,17 +17,33 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from redemption import throttling
-from redemption.errors import CodeGuessingThrottled, LocationForbidden, RedemptionNotFound
+from redemption.errors import (
+    CodeGuessingThrottled,
+    LocationForbidden,
+    ReasonRequired,
+    RedemptionNotFound,
+    ReversalWindowClosed,
+)
 from redemption.selectors import redemption_get, redemptions_recent
-from redemption.services import Caller, redemption_create, redemption_reverse, scanned_code, voucher_validate
+from redemption.services import (
+    Caller,
+    ReversalRule,
+    redemption_create,
+    redemption_reverse,
+    reversal_rule,
+    reversal_window,
+    scanned_code,
+    voucher_validate,
+)
 from shop.models import Location, Merchant
 from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
 from vouchers.models import VoucherKind
-from vouchers.money import parse_money, to_decimal
+from vouchers.money import parse_money, parse_quantity, to_decimal
 from vouchers.selectors import VoucherState, format_value
 from vouchers.services import Actor
 
@@ -217,11 +233,12 @@ def _lookup(request: HttpRequest, counter: Counter, typed: str) -> tuple[Voucher
 
 
 @login_required(login_url="redemption:pos-login")
+@require_POST  # a code in a URL would be kept by access logs, proxies and the browser's history
 def pos_lookup(request: HttpRequest) -> HttpResponse:
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
-    typed = ((request.POST.get("code") if request.method == "POST" else request.GET.get("code")) or "").strip()[:255]
+    typed = request.POST.get("code", "").strip()[:255]
     if not typed:
         return _render(request, counter, error=_("Enter or scan a voucher code."))
     state, failed = _lookup(request, counter, typed)
@@ -244,7 +261,11 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     voucher = state.voucher
     amount_text = request.POST.get("amount", "").strip()[:32]
     try:
-        amount = int(amount_text) if voucher.kind == VoucherKind.ITEM else parse_money(amount_text, voucher.currency)
+        amount = (
+            parse_quantity(amount_text)
+            if voucher.kind == VoucherKind.ITEM
+            else parse_money(amount_text, voucher.currency)
+        )
     except ValueError:
         amount = 0
     context = {**_state_context(state), "code": voucher.display_code}
@@ -266,9 +287,21 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('redemption:pos')}?receipt={redeemed.redemption.pk}")
 
 
+def _window_text() -> str:
+    window = reversal_window()
+    if window is None:
+        return _("At the counter, a redemption can be reversed on the day it was made.")
+    minutes = int(window.total_seconds() // 60)
+    return ngettext(
+        "At the counter, a redemption can be reversed within %(minutes)d minute.",
+        "At the counter, a redemption can be reversed within %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @login_required(login_url="redemption:pos-login")
 def pos_reverse(request: HttpRequest, redemption_id: int) -> HttpResponse:
-    """GET asks for confirmation; POST reverses."""
+    """GET asks for confirmation (and a reason, where one is needed); POST reverses."""
     counter = _counter(request)
     if counter is None:
         return redirect("redemption:pos")
@@ -279,22 +312,39 @@ def pos_reverse(request: HttpRequest, redemption_id: int) -> HttpResponse:
     if redemption.location_id != counter.location.pk:
         return _render(request, counter, status=403, error=_("This redemption was made at another location."))
     voucher = redemption.voucher
+    rule = (
+        reversal_rule(caller=counter.caller, redemption=redemption)
+        if redemption.reversed_at is None
+        else ReversalRule.OPEN
+    )
+    reason = _clean(request.POST.get("reason", ""))[:255] if request.method == "POST" else ""
+    context: dict[str, Any] = {
+        "counter": counter,
+        "redemption": redemption,
+        "amount": format_value(voucher, redemption.amount, _locale()),
+        "code": voucher.display_code,
+        "rule": rule,
+        "window_text": _window_text(),
+        "reason": reason,
+    }
+
+    def page(status: int = 200, **extra: Any) -> HttpResponse:
+        return render(request, "redemption/pos_reverse.html", {**context, **extra}, status=status)
+
     if request.method != "POST":
-        return render(
-            request,
-            "redemption/pos_reverse.html",
-            {
-                "counter": counter,
-                "redemption": redemption,
-                "amount": format_value(voucher, redemption.amount, _locale()),
-                "code": voucher.display_code,
-            },
-        )
+        return page()
     try:
         redemption_reverse(
             caller=counter.caller,
             redemption_id=redemption.pk,
             idempotency_key=f"pos-reverse-{redemption.pk}",
+            reason=reason,
+        )
+    except ReversalWindowClosed:
+        return page(status=403, rule=ReversalRule.CLOSED)
+    except ReasonRequired:
+        return page(
+            status=422, rule=ReversalRule.REASON_REQUIRED, reason_error=_("Give a reason for reversing it so late.")
         )
     except VoucherError as error:
         return _render(request, counter, status=409, error=_error_text(error, counter))

@@ -9,8 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from shop.errors import InvalidOrderInput
 from shop.models import Merchant, ProductKind, VoucherProduct
-from shop.services import MAX_MESSAGE_LENGTH, MAX_VOUCHERS_PER_ORDER, product_line_price, send_at_for
+from shop.services import MAX_MESSAGE_LENGTH, MAX_VOUCHERS_PER_ORDER, name_problem, product_line_price, send_at_for
 from vouchers.money import format_money, parse_money
+
+
+def validate_name(value: str) -> None:
+    problem = name_problem(value)
+    if problem is not None:
+        raise forms.ValidationError(problem, code="unprintable")
 
 
 class ProductChoiceField(forms.ModelChoiceField):
@@ -61,7 +67,12 @@ class OrderForm(forms.Form):
             "max_value": _("Choose at most %(limit_value)s vouchers."),
         },
     )
-    buyer_name = forms.CharField(label=_("Your name"), max_length=200, widget=forms.TextInput({"autocomplete": "name"}))
+    buyer_name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput({"autocomplete": "name"}),
+        validators=[validate_name],
+    )
     buyer_email = forms.EmailField(
         label=_("Your email"),
         help_text=_("We send the confirmation here."),
@@ -69,7 +80,9 @@ class OrderForm(forms.Form):
         error_messages={"invalid": _("Enter a valid email address, e.g. name@example.com.")},
     )
     send_to_other = forms.BooleanField(label=_("Send the voucher to someone else"), required=False)
-    recipient_name = forms.CharField(label=_("Recipient's name"), max_length=200, required=False)
+    recipient_name = forms.CharField(
+        label=_("Recipient's name"), max_length=200, required=False, validators=[validate_name]
+    )
     recipient_email = forms.EmailField(
         label=_("Recipient's email"),
         required=False,
@@ -108,7 +121,7 @@ class OrderForm(forms.Form):
         text = (self.cleaned_data.get("amount") or "").strip()
         if text:
             try:
-                self.amount_minor = parse_money(text, self.merchant.currency)
+                self.amount_minor = parse_money(text, self.merchant.currency, signed=True)
             except ValueError as error:
                 raise forms.ValidationError(_("Enter an amount such as 50 or 49.90."), code="invalid_amount") from error
             if self.amount_minor <= 0:

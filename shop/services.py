@@ -30,6 +30,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from delivery.headers import unprintable_characters
 from shop.errors import (
     InvalidOrderInput,
     InvalidOrderTransition,
@@ -64,6 +65,14 @@ MAX_SEND_AHEAD_DAYS = 365
 SEND_HOUR = 9
 
 User = get_user_model()
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a buyer's or recipient's name, or None when it can. Names go into email headers,
+    where a line break would start a new header, and other control characters are invisible or reorder text."""
+    if unprintable_characters(name):
+        return _("Remove the line break or other invisible character from the name.")
+    return None
 
 
 @transaction.atomic
@@ -262,8 +271,9 @@ def order_create(
     """Create a pending order of ``quantity`` vouchers of one product, in the merchant's currency.
 
     Raises UnknownProduct (not this merchant's, or not on sale) and InvalidOrderInput (with the ``field`` at fault)
-    for an amount not offered, a bad quantity, a too long message, or a send date outside today..a year ahead.
-    Nothing is written when it raises.
+    for an amount not offered, a bad quantity, a too long message, a name with a line break or another control
+    character, an invalid email address, or a send date outside today..a year ahead. Nothing is written when it
+    raises.
     """
     merchant = Merchant.objects.filter(pk=merchant_id, is_active=True).first()
     product = VoucherProduct.objects.filter(pk=product_id, merchant_id=merchant_id, is_active=True).first()
@@ -279,6 +289,18 @@ def order_create(
         )
     if bool(recipient_name) != bool(recipient_email):
         raise InvalidOrderInput(_("Enter the recipient's name and email."), field="recipient_email")
+    for field, name in (("buyer_name", buyer_name), ("recipient_name", recipient_name)):
+        problem = name_problem(name)
+        if problem is not None:
+            raise InvalidOrderInput(problem, field=field)
+    for field, address in (("buyer_email", buyer_email), ("recipient_email", recipient_email)):
+        if address or field == "buyer_email":
+            try:
+                validate_email(address.strip())
+            except ValidationError as error:
+                raise InvalidOrderInput(
+                    _("Enter a valid email address, e.g. name@example.com."), field=field
+                ) from error
     price = product_line_price(product=product, amount=amount)
     send_at = send_at_for(merchant=merchant, send_date=send_date)
     order = Order.objects.create(

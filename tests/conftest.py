@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 # live_server and sync Playwright share a thread with Django's ORM.
@@ -44,3 +45,9 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Throttle counters and cached PDFs live in the (per-process) cache: each test starts without them.
+    cache.clear()

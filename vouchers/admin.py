@@ -23,7 +23,7 @@ from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline, merchants_for_user
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
-from vouchers.money import format_money, parse_money
+from vouchers.money import format_money, parse_money, parse_quantity
 from vouchers.services import Actor, voucher_adjust, voucher_extend, voucher_void
 
 _SEPARATORS = str.maketrans("", "", " -_.")
@@ -246,12 +246,12 @@ class VoucherAdmin(MerchantScopedAdmin):
             text = form.cleaned_data["amount"]
             if voucher.kind == VoucherKind.ITEM:
                 try:
-                    amount = int(text.strip())
+                    amount = parse_quantity(text, signed=True)
                 except ValueError as error:
                     raise ValueError(_("Enter a whole number of items.")) from error
             else:
                 try:
-                    amount = parse_money(text, voucher.currency)
+                    amount = parse_money(text, voucher.currency, signed=True)
                 except ValueError as error:
                     raise ValueError(
                         _("%(text)s is not an amount in %(currency)s.") % {"text": text, "currency": voucher.currency}

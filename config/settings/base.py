@@ -171,6 +171,12 @@ EMAIL_URL = redact_url_password(EMAIL_URL)
 # REMOTE_ADDR is the client. Throttling keys on the address the outermost trusted proxy saw.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# New orders one client address (an IPv6 /64) may place in the storefront per clock hour; 0 turns the limit off.
+STOREFRONT_ORDERS_PER_HOUR = env.int("STOREFRONT_ORDERS_PER_HOUR", default=20)
+# How long a redemption may be reversed by anyone at its counter: "business_day" (the calendar day of the redemption
+# in the merchant's time zone) or a number of minutes. After it only a manager or owner may reverse, with a reason.
+REVERSAL_WINDOW = env.str("REVERSAL_WINDOW", default="business_day")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "redemption.api_errors.exception_handler",
@@ -214,8 +220,11 @@ LOGGING = {
 # static file loaded on demand.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
+# Where the checkout sends the buyer: Stripe's hosted page, or the custom domain set up for Stripe Checkout.
+STRIPE_CHECKOUT_ORIGINS = env.list("STRIPE_CHECKOUT_ORIGINS", default=["https://checkout.stripe.com"])
+
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
-CONTENT_SECURITY_POLICY = {
+CONTENT_SECURITY_POLICY: dict[str, dict[str, list[object]]] = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
@@ -227,7 +236,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [NONE],
         "frame-ancestors": [NONE],
-        "form-action": [SELF, "https://checkout.stripe.com"],
+        "form-action": [SELF, *STRIPE_CHECKOUT_ORIGINS],
     }
 }
 

@@ -11,3 +11,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Tasks run inline unless a test starts a real worker (tests/workers.py).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 LOGGING["root"]["level"] = "WARNING"  # type: ignore[index]
+# The fake Stripe server's Checkout Sessions (tests/fakes/stripe_server.py) live at this address.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://checkout.stripe.test")

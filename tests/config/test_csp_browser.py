@@ -89,7 +89,6 @@ def test_storefront_checkout_order_and_voucher_pages(watched: Page, live_server,
     page.get_by_label("Your name").fill("Berta Buyer")
     page.get_by_label("Your email").fill("berta@example.com")
     page.get_by_role("button", name="Continue to payment").click()
-    page.get_by_role("button", name="Pay now").click()
     expect(page.get_by_role("note")).to_contain_text("demo payment page")
     page.get_by_role("button", name=re.compile("demo")).click()
 
@@ -104,6 +103,19 @@ def test_storefront_checkout_order_and_voucher_pages(watched: Page, live_server,
     # The voucher page's nonced style block applied: the card has the merchant's colour.
     background = page.locator(".voucher-card").evaluate("card => getComputedStyle(card).backgroundColor")
     assert background == "rgb(138, 43, 226)"
+
+    # The page for a client that ordered too often is styled by its nonced block too.
+    settings.STOREFRONT_ORDERS_PER_HOUR = 1
+    visit(page, f"{live_server.url}/s/demo/")
+    page.locator("input[name='product']").first.check()
+    if amount.count() and amount.is_enabled():
+        amount.fill("50")
+    page.get_by_label("Your name").fill("Berta Buyer")
+    page.get_by_label("Your email").fill("berta@example.com")
+    with page.expect_response(lambda response: response.status == 429) as refused:
+        page.get_by_role("button", name="Continue to payment").click()
+    assert_strict_policy(refused.value)
+    assert page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--brand').trim()") == "#8A2BE2"
     assert violations(page) == []
 
 

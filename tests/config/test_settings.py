@@ -31,6 +31,7 @@ def load_production_settings(
         "SECURE_HSTS_SECONDS",
         "SECURE_HSTS_INCLUDE_SUBDOMAINS",
         "SECURE_HSTS_PRELOAD",
+        "STRIPE_CHECKOUT_ORIGINS",
         "SECRET_KEY",
         "DEBUG",
         "ALLOWED_HOSTS",
@@ -103,6 +104,17 @@ def test_production_hsts_includes_subdomains_and_preloads_only_when_asked():
     assert defaults.stdout.split() == ["True", "False", "['https://shop.example.com']"], defaults.stderr
     chosen = load_production_settings(show, **SAFE, SECURE_HSTS_INCLUDE_SUBDOMAINS="false", SECURE_HSTS_PRELOAD="true")
     assert chosen.stdout.split()[:2] == ["False", "True"], chosen.stderr
+
+
+def test_forms_may_lead_only_to_the_shop_and_stripe_checkout():
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(' '.join(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']))"
+    )
+    default = load_production_settings(show, **SAFE)
+    assert default.stdout.split() == ["'self'", "https://checkout.stripe.com"], default.stderr
+    custom = load_production_settings(show, **SAFE, STRIPE_CHECKOUT_ORIGINS="https://pay.example.com")
+    assert custom.stdout.split() == ["'self'", "https://pay.example.com"], custom.stderr
 
 
 @pytest.mark.parametrize("extra", [{}, {"SECURE_HSTS_PRELOAD": "true"}])

@@ -13,7 +13,8 @@ from payments.errors import OrderNotPayable, ProviderUnavailable
 from payments.models import Payment
 from payments.services import checkout_start
 from shop.models import Order, OrderStatus
-from tests.shop.factories import place_order
+from tests.factories import MerchantFactory
+from tests.shop.factories import VoucherProductFactory, place_order
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,39 @@ def test_the_order_page_pays_by_a_form_with_csrf(fake_stripe):
     assert response.status_code == 303
     assert response["Location"] == Payment.objects.get(order=order).checkout_url
     assert len(fake_stripe.session_creations()) == 1
+
+
+def test_the_storefront_form_goes_on_to_stripe_in_one_click(fake_stripe):
+    # Given a browser that sends CSRF tokens as a real one must, on a storefront
+    browser = Client(enforce_csrf_checks=True)
+    product = VoucherProductFactory(merchant=MerchantFactory(slug="cafe"))
+    page = browser.get("/s/cafe/")
+    form = {
+        "csrfmiddlewaretoken": csrf_token_of(page.content.decode()),
+        "product": str(product.pk),
+        "amount": "50",
+        "quantity": "1",
+        "buyer_name": "Berta Buyer",
+        "buyer_email": "berta@example.com",
+        "language": "en",
+    }
+    # When the buyer sends the order form
+    placed = browser.post("/s/cafe/", form)
+    # Then the answer is a 307 to the checkout, which a browser follows by posting the same form there
+    order = Order.objects.get()
+    assert placed.status_code == 307
+    assert placed["Location"] == f"/payments/checkout/{order.public_token}/"
+    assert not fake_stripe.session_creations()
+    handed_over = browser.post(placed["Location"], form)
+    # And that post, carrying the form's CSRF token, sends the buyer on to Stripe Checkout
+    assert handed_over.status_code == 303
+    assert handed_over["Location"] == Payment.objects.get(order=order).checkout_url
+    assert len(fake_stripe.session_creations()) == 1
+    # While a 307 followed without the token (another site's form) starts nothing
+    assert (
+        browser.post(placed["Location"], {k: v for k, v in form.items() if k != "csrfmiddlewaretoken"}).status_code
+        == 403
+    )
 
 
 def test_a_retry_sends_the_same_parameters_under_the_same_key(fake_stripe):

@@ -102,10 +102,10 @@ def test_missing_scope_is_403_and_changes_nothing(shop):
     read_only = Api(Client(), token_for(shop, scopes=[Scope.VOUCHERS_READ]))
     write_only = Api(Client(), token_for(shop, scopes=[Scope.REDEMPTIONS_WRITE]))
     rows = ledger_rows()
-    response = read_only.post(f"vouchers/{voucher.code}/redeem", {"amount": 100})
+    response = read_only.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR"})
     assert response.status == 403
     assert response.body["code"] == "forbidden"
-    assert read_only.post(f"vouchers/{voucher.code}/holds", {"amount": 100}).status == 403
+    assert read_only.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR"}).status == 403
     assert write_only.get(f"vouchers/{voucher.code}").status == 403
     assert write_only.get(f"vouchers/{voucher.code}/transactions").status == 403
     assert ledger_rows() == rows
@@ -117,15 +117,17 @@ def test_missing_scope_is_403_and_changes_nothing(shop):
 
 def test_every_endpoint_with_another_merchants_token_is_404_and_changes_nothing(api, shop, foreign_api):
     voucher = issue(shop, 5000)
-    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000}).body["redemption"]["id"]
-    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 500}).body["hold"]["id"]
+    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000, "currency": "EUR"}).body["redemption"][
+        "id"
+    ]
+    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 500, "currency": "EUR"}).body["hold"]["id"]
     rows, balance = ledger_rows(), 4000
 
     calls = [
         foreign_api.get(f"vouchers/{voucher.code}"),
         foreign_api.get(f"vouchers/{voucher.code}/transactions"),
-        foreign_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 100}),
-        foreign_api.post(f"vouchers/{voucher.code}/holds", {"amount": 100}),
+        foreign_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR"}),
+        foreign_api.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR"}),
         foreign_api.post(f"redemptions/{redemption_id}/reverse"),
         foreign_api.post(f"holds/{hold_id}/capture"),
         foreign_api.delete(f"holds/{hold_id}"),
@@ -149,16 +151,24 @@ def test_location_bound_token_is_403_at_another_location(shop):
     back = Api(Client(), token_for(shop, location=shop.back))
     rows = ledger_rows()
 
-    assert front.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "location": "back"}).status == 403
-    assert front.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "location": "back"}).status == 403
+    assert (
+        front.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR", "location": "back"}).status
+        == 403
+    )
+    assert (
+        front.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR", "location": "back"}).status
+        == 403
+    )
     forbidden = front.get(f"vouchers/{voucher.code}?location=back")
     assert forbidden.status == 403
     assert forbidden.body["code"] == "location_forbidden"
     assert ledger_rows() == rows
 
     # A row made at the back counter is out of the front token's reach, too.
-    redemption_id = back.post(f"vouchers/{voucher.code}/redeem", {"amount": 100}).body["redemption"]["id"]
-    hold_id = back.post(f"vouchers/{voucher.code}/holds", {"amount": 100}).body["hold"]["id"]
+    redemption_id = back.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR"}).body["redemption"][
+        "id"
+    ]
+    hold_id = back.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR"}).body["hold"]["id"]
     rows = ledger_rows()
     assert front.post(f"redemptions/{redemption_id}/reverse").status == 403
     assert front.post(f"holds/{hold_id}/capture").status == 403
@@ -170,7 +180,7 @@ def test_location_bound_token_is_403_at_another_location(shop):
 def test_location_bound_token_redeems_at_its_location_by_default(shop):
     voucher = issue(shop, 5000)
     front = Api(Client(), token_for(shop, location=shop.front))
-    response = front.post(f"vouchers/{voucher.code}/redeem", {"amount": 100})
+    response = front.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR"})
     assert response.status == 201
     assert response.body["redemption"]["location"] == "front"
 
@@ -180,7 +190,9 @@ def test_location_bound_token_redeems_at_its_location_by_default(shop):
 
 def test_redeem_part_then_reverse_restores_exactly(api, shop):
     voucher = issue(shop, 5000)
-    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500, "reference": "R-1", "location": "front"})
+    response = api.post(
+        f"vouchers/{voucher.code}/redeem", {"amount": 1500, "currency": "EUR", "reference": "R-1", "location": "front"}
+    )
     assert response.status == 201
     redemption = response.body["redemption"]
     assert redemption["amount"] == 1500
@@ -200,7 +212,9 @@ def test_redeem_part_then_reverse_restores_exactly(api, shop):
 
 def test_reverse_twice_is_409_and_restores_once(api, shop):
     voucher = issue(shop, 5000)
-    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}).body["redemption"]["id"]
+    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500, "currency": "EUR"}).body["redemption"][
+        "id"
+    ]
     assert api.post(f"redemptions/{redemption_id}/reverse").status == 200
     again = api.post(f"redemptions/{redemption_id}/reverse")
     assert again.status == 409
@@ -211,7 +225,7 @@ def test_reverse_twice_is_409_and_restores_once(api, shop):
 
 def test_redeem_more_than_the_balance_is_409_insufficient_balance(api, shop):
     voucher = issue(shop, 1000)
-    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1001})
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1001, "currency": "EUR"})
     assert response.status == 409
     assert response.body["code"] == "insufficient_balance"
     assert response.body["available"] == 1000
@@ -221,15 +235,15 @@ def test_redeem_more_than_the_balance_is_409_insufficient_balance(api, shop):
 
 def test_redeem_spent_voucher_is_409_not_redeemable_with_reason(api, shop):
     voucher = issue(shop, 1000)
-    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000}).status == 201
-    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1})
+    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000, "currency": "EUR"}).status == 201
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1, "currency": "EUR"})
     assert response.status == 409
     assert (response.body["code"], response.body["reason"]) == ("not_redeemable", "spent")
 
 
 def test_redeem_item_voucher_by_quantity_and_refuses_an_amount(api, shop):
     voucher = issue(shop, 3, kind=VoucherKind.ITEM, item_label="Massage")
-    wrong = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1})
+    wrong = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1, "currency": "EUR"})
     assert wrong.status == 422
     response = api.post(f"vouchers/{voucher.code}/redeem", {"quantity": 1})
     assert response.status == 201
@@ -297,7 +311,9 @@ def test_writes_to_an_unknown_api_path_are_json_404_not_a_csrf_page(api):
 
 def test_transactions_newest_first(api, shop):
     voucher = issue(shop, 5000)
-    api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000, "location": "front", "reference": "R-9"})
+    api.post(
+        f"vouchers/{voucher.code}/redeem", {"amount": 1000, "currency": "EUR", "location": "front", "reference": "R-9"}
+    )
     body = api.get(f"vouchers/{voucher.code}/transactions").body
     kinds = [row["kind"] for row in body["transactions"]]
     assert kinds == ["redeem", "issue"]
@@ -315,23 +331,23 @@ def test_transactions_newest_first(api, shop):
 
 def test_hold_reserves_value_from_other_redemptions(api, shop):
     voucher = issue(shop, 5000)
-    response = api.post(f"vouchers/{voucher.code}/holds", {"amount": 4000})
+    response = api.post(f"vouchers/{voucher.code}/holds", {"amount": 4000, "currency": "EUR"})
     assert response.status == 201
     assert response.body["voucher"]["redeemable_amount"] == 1000
     assert set(response.body["hold"]) >= {"id", "amount", "expires_at"}
-    blocked = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500})
+    blocked = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500, "currency": "EUR"})
     assert blocked.status == 409
     assert blocked.body["code"] == "insufficient_balance"
-    assert api.post(f"vouchers/{voucher.code}/holds", {"amount": 1001}).status == 409
-    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000}).status == 201
+    assert api.post(f"vouchers/{voucher.code}/holds", {"amount": 1001, "currency": "EUR"}).status == 409
+    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1000, "currency": "EUR"}).status == 201
 
 
 def test_hold_capture_less_frees_the_rest(api, shop):
     voucher = issue(shop, 5000)
-    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 3000}).body["hold"]["id"]
-    too_much = api.post(f"holds/{hold_id}/capture", {"amount": 3001})
+    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 3000, "currency": "EUR"}).body["hold"]["id"]
+    too_much = api.post(f"holds/{hold_id}/capture", {"amount": 3001, "currency": "EUR"})
     assert too_much.status == 422
-    captured = api.post(f"holds/{hold_id}/capture", {"amount": 2000})
+    captured = api.post(f"holds/{hold_id}/capture", {"amount": 2000, "currency": "EUR"})
     assert captured.status == 201
     assert captured.body["redemption"]["amount"] == 2000
     assert captured.body["voucher"]["balance"] == 3000
@@ -343,7 +359,7 @@ def test_hold_capture_less_frees_the_rest(api, shop):
 
 def test_hold_release_frees_it_and_is_204(api, shop):
     voucher = issue(shop, 5000)
-    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 5000}).body["hold"]["id"]
+    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 5000, "currency": "EUR"}).body["hold"]["id"]
     response = api.delete(f"holds/{hold_id}")
     assert response.status == 204
     assert response.body is None
@@ -356,14 +372,16 @@ def test_holds_expire_by_the_clock(api, shop):
     voucher = issue(shop, 5000)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 5000, "ttl_seconds": 60}).body["hold"]["id"]
+        hold_id = api.post(
+            f"vouchers/{voucher.code}/holds", {"amount": 5000, "currency": "EUR", "ttl_seconds": 60}
+        ).body["hold"]["id"]
         assert api.get(f"vouchers/{voucher.code}").body["redeemable_amount"] == 0
     with time_machine.travel(start + timedelta(seconds=61), tick=False):
         assert api.get(f"vouchers/{voucher.code}").body["redeemable_amount"] == 5000
         late = api.post(f"holds/{hold_id}/capture")
         assert late.status == 409
         assert late.body["code"] == "hold_expired"
-        assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 5000}).status == 201
+        assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 5000, "currency": "EUR"}).status == 201
     voucher.refresh_from_db()
     assert voucher.status == VoucherStatus.SPENT
 
@@ -372,9 +390,9 @@ def test_hold_ttl_defaults_to_ten_minutes_and_is_at_most_an_hour(api, shop):
     voucher = issue(shop, 5000)
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        api.post(f"vouchers/{voucher.code}/holds", {"amount": 100})
+        api.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR"})
     assert Hold.objects.get().expires_at == start + timedelta(minutes=10)
-    too_long = api.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "ttl_seconds": 3601})
+    too_long = api.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR", "ttl_seconds": 3601})
     assert too_long.status == 422
     assert "ttl_seconds" in too_long.body["errors"]
 
@@ -396,7 +414,7 @@ def test_schema_and_docs_are_served_without_a_token(client):
 @pytest.mark.parametrize("slug", ["\x00", "a\x00b", "ü" * 3, "x" * 300, "../etc"])
 def test_odd_location_slugs_are_422_not_500(api, shop, slug):
     voucher = issue(shop, 5000)
-    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "location": slug})
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "currency": "EUR", "location": slug})
     assert response.status == 422
     query = api.client.get(
         f"/api/v1/vouchers/{voucher.code}", {"location": slug}, headers={"authorization": f"Bearer {api.secret}"}
@@ -406,11 +424,14 @@ def test_odd_location_slugs_are_422_not_500(api, shop, slug):
 
 def test_control_characters_in_the_idempotency_key_are_422(api, shop):
     voucher = issue(shop, 5000)
-    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10}, key="bad\x00key")
+    response = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "currency": "EUR"}, key="bad\x00key")
     assert response.status == 422
     assert not Redemption.objects.exists()
 
 
 def test_nul_in_the_reference_is_422(api, shop):
     voucher = issue(shop, 5000)
-    assert api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "reference": "a\x00b"}).status == 422
+    assert (
+        api.post(f"vouchers/{voucher.code}/redeem", {"amount": 10, "currency": "EUR", "reference": "a\x00b"}).status
+        == 422
+    )

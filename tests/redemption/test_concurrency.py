@@ -42,7 +42,9 @@ def test_twenty_threads_one_key_make_one_redemption(shop):
     secret = token_for(shop)
 
     def redeem(_index: int) -> Any:
-        return Api(Client(), secret).post(f"vouchers/{voucher.code}/redeem", {"amount": 700}, key="one-key")
+        return Api(Client(), secret).post(
+            f"vouchers/{voucher.code}/redeem", {"amount": 700, "currency": "EUR"}, key="one-key"
+        )
 
     results = run_together(20, redeem)
 
@@ -62,7 +64,9 @@ def test_fifty_concurrent_redeems_never_overspend(shop):
     secrets = [token_for(shop) for _ in range(5)]
 
     def redeem(index: int) -> Any:
-        return Api(Client(), secrets[index % 5]).post(f"vouchers/{voucher.code}/redeem", {"amount": 150})
+        return Api(Client(), secrets[index % 5]).post(
+            f"vouchers/{voucher.code}/redeem", {"amount": 150, "currency": "EUR"}
+        )
 
     results = run_together(50, redeem)
 
@@ -85,8 +89,8 @@ def test_concurrent_holds_and_redeems_never_promise_more_than_the_balance(shop):
     def act(index: int) -> Any:
         api = Api(Client(), secret)
         if index % 2:
-            return api.post(f"vouchers/{voucher.code}/holds", {"amount": 400})
-        return api.post(f"vouchers/{voucher.code}/redeem", {"amount": 400})
+            return api.post(f"vouchers/{voucher.code}/holds", {"amount": 400, "currency": "EUR"})
+        return api.post(f"vouchers/{voucher.code}/redeem", {"amount": 400, "currency": "EUR"})
 
     results = run_together(20, act)
 
@@ -103,7 +107,9 @@ def test_concurrent_reverses_restore_once(shop):
     voucher = issue(shop, 5000)
     secret = token_for(shop)
     redemption_id = (
-        Api(Client(), secret).post(f"vouchers/{voucher.code}/redeem", {"amount": 2000}).body["redemption"]["id"]
+        Api(Client(), secret)
+        .post(f"vouchers/{voucher.code}/redeem", {"amount": 2000, "currency": "EUR"})
+        .body["redemption"]["id"]
     )
 
     results = run_together(10, lambda _i: Api(Client(), secret).post(f"redemptions/{redemption_id}/reverse"))

@@ -262,3 +262,23 @@ def test_control_characters_in_the_form_do_not_break_the_redemption(shop):
     )
     assert response.status_code == 302
     assert Redemption.objects.get().reference == "R-1"
+
+
+def test_lookup_is_post_only_so_codes_never_travel_in_a_url(shop):
+    voucher = issue(shop, 5000)
+    client = logged_in(cashier_at(shop, shop.front))
+    # A code in the query string is not looked up at all: not shown, and not counted as a guess either.
+    for _ in range(12):
+        answer = client.get("/pos/lookup/", {"code": voucher.code})
+        assert answer.status_code == 405
+        assert answer["Allow"] == "POST"
+        assert voucher.code not in answer.content.decode()
+        assert voucher.display_code not in answer.content.decode()
+    assert client.get("/pos/lookup/", {"code": "0000-0000-0000-0000"}).status_code == 405
+    assert client.post("/pos/lookup/", {"code": voucher.code}).status_code == 200
+    # Every form of the counter sends the code in the body, and no link carries one.
+    page = client.post("/pos/lookup/", {"code": voucher.code}).content.decode()
+    forms = re.findall(r"<form\b[^>]*>", page)
+    assert forms
+    assert all('method="post"' in form for form in forms), forms
+    assert not re.search(r'href="[^"]*(code=|' + voucher.code + r")", page, re.IGNORECASE)

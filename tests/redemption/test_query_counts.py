@@ -55,7 +55,7 @@ def test_redeem_with_an_idempotency_key(warm_api, shop, django_assert_max_num_qu
     # the redemption; the idempotency record's answer (one statement and its savepoint). Outside a test's
     # transaction the savepoints are BEGIN and COMMIT of the redemption only: 11 statements.
     with django_assert_max_num_queries(16):
-        answer = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500}, key="k-1")
+        answer = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1500, "currency": "EUR"}, key="k-1")
     assert answer.status == 201
     assert answer.body["voucher"]["balance"] == 3500
     assert answer.body["voucher"]["redeemable_amount"] == 3500
@@ -65,7 +65,7 @@ def test_redeem_with_an_idempotency_key(warm_api, shop, django_assert_max_num_qu
 def test_redeem_without_an_idempotency_key(warm_api, shop, django_assert_max_num_queries):
     voucher = issue(shop, 5000)
     with django_assert_max_num_queries(8):
-        answer = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 5000})
+        answer = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 5000, "currency": "EUR"})
     assert answer.status == 201
     assert answer.body["voucher"]["balance"] == 0
     assert answer.body["voucher"]["status"] == "spent"
@@ -74,18 +74,18 @@ def test_redeem_without_an_idempotency_key(warm_api, shop, django_assert_max_num
 
 def test_redeem_answer_counts_holds_and_replay_answers_the_same(warm_api, shop):
     voucher = issue(shop, 5000)
-    assert warm_api.post(f"vouchers/{voucher.code}/holds", {"amount": 1000}, key="h-1").status == 201
-    first = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 500}, key="r-1")
+    assert warm_api.post(f"vouchers/{voucher.code}/holds", {"amount": 1000, "currency": "EUR"}, key="h-1").status == 201
+    first = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 500, "currency": "EUR"}, key="r-1")
     assert first.status == 201
     assert first.body["voucher"]["balance"] == 4500
     assert first.body["voucher"]["redeemable_amount"] == 3500
-    again = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 500}, key="r-1")
+    again = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 500, "currency": "EUR"}, key="r-1")
     assert (again.status, again.body) == (first.status, first.body)
 
 
 def test_reverse_answers_with_the_restored_balance(warm_api, shop, django_assert_max_num_queries):
     voucher = issue(shop, 5000)
-    redeemed = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1200}, key="r-2")
+    redeemed = warm_api.post(f"vouchers/{voucher.code}/redeem", {"amount": 1200, "currency": "EUR"}, key="r-2")
     rid = redeemed.body["redemption"]["id"]
     with django_assert_max_num_queries(23):
         answer = warm_api.post(f"redemptions/{rid}/reverse", key="v-1")
@@ -99,7 +99,9 @@ def test_answers_match_their_serializers(warm_api, shop):
     for voucher in (issue(shop, 5000), issue(shop, 3, kind="item", item_label="Coffee")):
         unit = "quantity" if voucher.kind == "item" else "amount"
         answer = warm_api.post(
-            f"vouchers/{voucher.code}/redeem", {unit: 1, "location": "front", "reference": "r"}, key=f"m-{voucher.pk}"
+            f"vouchers/{voucher.code}/redeem",
+            {unit: 1, "currency": "EUR", "location": "front", "reference": "r"},
+            key=f"m-{voucher.pk}",
         )
         assert answer.status == 201, answer.body
         redemption = Redemption.objects.get(pk=answer.body["redemption"]["id"])

@@ -71,8 +71,10 @@ def world(transactional_db) -> dict[str, Any]:
     secret = token_for(shop)
     voucher = issue(shop, 100_000)
     api = Api(Client(), secret)
-    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 100}).body["redemption"]["id"]
-    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 100}).body["hold"]["id"]
+    redemption_id = api.post(f"vouchers/{voucher.code}/redeem", {"amount": 100, "currency": "EUR"}).body["redemption"][
+        "id"
+    ]
+    hold_id = api.post(f"vouchers/{voucher.code}/holds", {"amount": 100, "currency": "EUR"}).body["hold"]["id"]
     return {"secret": secret, "code": voucher.code, "ids": [redemption_id, hold_id]}
 
 

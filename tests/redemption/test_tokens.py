@@ -30,7 +30,7 @@ def test_command_prints_the_token_alone_on_its_last_line_and_stores_only_its_has
     assert (token.location, token.scopes) == (shop.front, ["vouchers:read"])
     voucher = issue(shop)
     assert Api(Client(), secret).get(f"vouchers/{voucher.code}").status == 200
-    assert Api(Client(), secret).post(f"vouchers/{voucher.code}/redeem", {"amount": 1}).status == 403
+    assert Api(Client(), secret).post(f"vouchers/{voucher.code}/redeem", {"amount": 1, "currency": "EUR"}).status == 403
 
 
 def test_command_defaults_to_every_scope_and_refuses_unknown_names(shop):
