@@ -49,12 +49,22 @@ def check_production_settings(
             f"BASE_URL {base_url!r} must start with https://: customers follow it from emails and QR codes."
         )
     esp = anymail_esp(email_backend)
-    if esp and not (anymail_settings or {}).get("WEBHOOK_SECRET"):
+    webhook_secret = (anymail_settings or {}).get("WEBHOOK_SECRET")
+    if esp and not webhook_secret:
         raise ImproperlyConfigured(
             f"EMAIL_URL sends through {esp}, but ANYMAIL has no WEBHOOK_SECRET: anyone could post forged bounces "
             f'to its tracking webhook. Set ANYMAIL={{..., "WEBHOOK_SECRET": "<user>:<random password>"}} and give '
             "the provider the same credentials (basic auth in the webhook URL)."
         )
+    if esp:
+        secrets = [webhook_secret] if isinstance(webhook_secret, str) else webhook_secret
+        if not isinstance(secrets, list | tuple):
+            secrets = [secrets]
+        if not all(isinstance(secret, str) and secret.partition(":")[2] for secret in secrets):
+            # Basic auth sends "user:password"; a value without a password would match no provider's request.
+            raise ImproperlyConfigured(
+                "ANYMAIL's WEBHOOK_SECRET must be '<user>:<random password>' (or a list of them, while rotating)."
+            )
     if demo_payments:
         return
     if not stripe_secret_key:

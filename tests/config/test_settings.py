@@ -74,6 +74,14 @@ def load_production_settings(
             {**SAFE, "EMAIL_URL": "anymail://mailgun", "ANYMAIL": '{"MAILGUN_API_KEY": "k", "WEBHOOK_SECRET": ""}'},
             "WEBHOOK_SECRET",
         ),
+        (
+            {**SAFE, "EMAIL_URL": "anymail://postmark", "ANYMAIL": '{"WEBHOOK_SECRET": "only-a-password"}'},
+            "'<user>:<random password>'",
+        ),
+        (
+            {**SAFE, "EMAIL_URL": "anymail://postmark", "ANYMAIL": '{"WEBHOOK_SECRET": ["a:b", "user:"]}'},
+            "'<user>:<random password>'",
+        ),
     ],
 )
 def test_production_refuses_an_unsafe_configuration(environment, message):
