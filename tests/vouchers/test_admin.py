@@ -266,7 +266,7 @@ def test_a_cashier_neither_reads_codes_in_the_admin_nor_acts(client, shops):
     # Cashiers work at the POS page, where a code must be known to be found; the admin lists every code.
     client.force_login(shops["cashier_a"])
     voucher = shops["voucher_a"]
-    assert client.get(reverse(CHANGELIST)).status_code in (302, 403)
+    assert client.get(reverse(CHANGELIST)).status_code == 302  # no staff flag: the admin login
     assert client.get(reverse("admin:vouchers_voucher_change", args=[voucher.pk])).status_code in (302, 404)
     run_action(client, "void_vouchers", [voucher], apply="1", reason="not allowed")
     voucher.refresh_from_db()
