@@ -75,8 +75,9 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Refund…"))
 
     def get_urls(self) -> list[URLPattern]:
-        refund = path("<int:payment_id>/refund/", self.admin_site.admin_view(self.refund_view))
-        refund.name = "payments_payment_refund"
+        refund = path(
+            "<int:payment_id>/refund/", self.admin_site.admin_view(self.refund_view), name="payments_payment_refund"
+        )
         return [refund, *super().get_urls()]
 
     def refund_view(self, request: HttpRequest, payment_id: int) -> HttpResponse:
