@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
-from delivery.services import delivery_resend
+from delivery.services import delivery_resend, validate_name
 from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
 from vouchers.models import Voucher
 
@@ -91,9 +91,36 @@ class DeliveryInline(ReadOnlyInline):
         return timeline_html(obj)
 
 
+def _checked_name(value: str) -> str:
+    try:
+        validate_name(value)
+    except DeliveryError as error:
+        raise forms.ValidationError(error.message, code="invalid_name") from error
+    return value
+
+
+class BuyerNameForm(forms.Form):
+    buyer_name = forms.CharField(
+        label=_("Buyer name"),
+        max_length=200,
+        strip=False,
+        help_text=_("As it appears in the email and on the voucher, e.g. 'Anna Schmidt'."),
+    )
+
+    def clean_buyer_name(self) -> str:
+        return _checked_name(self.cleaned_data["buyer_name"]).strip()
+
+
 class RecipientForm(forms.Form):
     to_email = forms.EmailField(label=_("New recipient email"))
-    to_name = forms.CharField(label=_("Recipient name"), max_length=200, required=False)
+    to_name = forms.CharField(label=_("Recipient name"), max_length=200, required=False, strip=False)
+    buyer_name = forms.CharField(label=_("Buyer name"), max_length=200, required=False, strip=False)
+
+    def clean_to_name(self) -> str:
+        return _checked_name(self.cleaned_data["to_name"]).strip()
+
+    def clean_buyer_name(self) -> str:
+        return _checked_name(self.cleaned_data["buyer_name"]).strip()
 
 
 @admin.register(Delivery)
@@ -101,12 +128,12 @@ class DeliveryAdmin(MerchantScopedAdmin):
     merchant_path = "voucher__merchant"
     list_display = ("voucher", "purpose", "to_email", "status_badge", "attempts", "send_at", "sent_at", "created_at")
     list_filter = ("status", NeedsAttentionFilter, "purpose")
-    search_fields = ("to_email", "to_name", "voucher__code", "provider_message_id")
+    search_fields = ("to_email", "to_name", "buyer_name", "voucher__code", "provider_message_id")
     list_select_related = ("voucher", "voucher__merchant")
     ordering = ("-created_at", "-pk")
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]
-    actions = ["resend", "change_recipient_and_resend"]
+    actions = ["resend", "change_recipient_and_resend", "correct_buyer_name_and_resend"]
     fields = (
         "voucher",
         "purpose",
@@ -181,11 +208,14 @@ class DeliveryAdmin(MerchantScopedAdmin):
                     queryset,
                     to_email=form.cleaned_data["to_email"],
                     to_name=form.cleaned_data["to_name"],
+                    buyer_name=form.cleaned_data["buyer_name"],
                 )
                 if done:
                     return None
         else:
-            form = RecipientForm(initial={"to_email": delivery.to_email, "to_name": delivery.to_name})
+            form = RecipientForm(
+                initial={"to_email": delivery.to_email, "to_name": delivery.to_name, "buyer_name": delivery.buyer_name}
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Change the recipient and resend"),
@@ -195,6 +225,28 @@ class DeliveryAdmin(MerchantScopedAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "delivery/admin/change_recipient.html", context)
+
+    @admin.action(description=_("Correct the buyer name and resend"), permissions=["change"])
+    def correct_buyer_name_and_resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> HttpResponse | None:
+        # A buyer name with a line break fails every email of the order for good: select them all (search for the
+        # buyer), type the name once, and each goes out again.
+        form = BuyerNameForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._resend_all(request, queryset, buyer_name=form.cleaned_data["buyer_name"])
+            return None
+        deliveries = list(queryset.select_related("voucher"))
+        if not form.is_bound:
+            names = {delivery.buyer_name for delivery in deliveries}
+            form = BuyerNameForm(initial={"buyer_name": names.pop() if len(names) == 1 else ""})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Correct the buyer name and resend"),
+            "opts": self.model._meta,
+            "deliveries": deliveries,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "delivery/admin/correct_buyer_name.html", context)
 
 
 # Each voucher's admin page shows its emails. Attached from here so that vouchers never imports delivery

@@ -32,6 +32,13 @@ class InvalidRecipient(DeliveryError):
     default_message = _("Enter a valid email address.")
 
 
+class InvalidName(DeliveryError):
+    """A name with a line break or another control character: it cannot go into an email header."""
+
+    code = "invalid_name"
+    default_message = _("Enter the name without line breaks or other control characters.")
+
+
 class PdfRenderError(DeliveryError):
     code = "pdf_render_failed"
     default_message = _("The voucher PDF could not be rendered.")

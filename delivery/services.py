@@ -14,6 +14,7 @@ beat task.
 
 import logging
 import smtplib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from delivery.errors import DeliveryInFlight, InvalidRecipient, UnknownPurpose
+from delivery.errors import DeliveryInFlight, InvalidName, InvalidRecipient, UnknownPurpose
 from delivery.models import FINAL_STATUSES, Delivery, DeliveryAttempt, DeliveryStatus, EventKind, Purpose
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,13 @@ def _validate_address(to_email: str) -> None:
         validate_email(to_email)
     except ValidationError as error:
         raise InvalidRecipient(to_email=to_email) from error
+
+
+def validate_name(name: str) -> None:
+    """Raise InvalidName when ``name`` holds a control character (CR, LF, NUL, ...) or a line separator: such a
+    name breaks the email headers it goes into."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in name):
+        raise InvalidName(name=name)
 
 
 def delivery_schedule(
@@ -484,14 +492,22 @@ def merchant_alerts_sweep(now: datetime | None = None, *, batch_size: int = SWEE
     return queued
 
 
-def delivery_resend(delivery_id: int, to_email: str | None = None, to_name: str | None = None) -> Delivery:
-    """Send the email again, optionally to a corrected address; clears the attention flag and cancels a merchant
-    alert still owed (whoever resends already knows).
+def delivery_resend(
+    delivery_id: int, to_email: str | None = None, to_name: str | None = None, buyer_name: str | None = None
+) -> Delivery:
+    """Send the email again, optionally to a corrected address, recipient name or buyer name; clears the attention
+    flag and cancels a merchant alert still owed (whoever resends already knows). A corrected buyer name also
+    corrects the recipient name where that was the buyer's (a copy to the buyer, a voucher for oneself), unless
+    ``to_name`` is given.
 
-    Raises Delivery.DoesNotExist, InvalidRecipient, and DeliveryInFlight when a worker is sending it right now.
+    Raises Delivery.DoesNotExist, InvalidRecipient, InvalidName, and DeliveryInFlight when a worker is sending it
+    right now.
     """
     if to_email is not None:
         _validate_address(to_email)
+    for name in (to_name, buyer_name):
+        if name is not None:
+            validate_name(name)
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         now = timezone.now()
@@ -504,6 +520,11 @@ def delivery_resend(delivery_id: int, to_email: str | None = None, to_name: str 
         if to_email is not None and to_email != delivery.to_email:
             changes.append(f"{delivery.to_email} → {to_email}")
             delivery.to_email = to_email
+        if buyer_name is not None and buyer_name != delivery.buyer_name:
+            changes.append(f"buyer name {delivery.buyer_name!r} → {buyer_name!r}")
+            if to_name is None and delivery.to_name == delivery.buyer_name:
+                to_name = buyer_name
+            delivery.buyer_name = buyer_name
         if to_name is not None:
             delivery.to_name = to_name
         delivery.status = DeliveryStatus.QUEUED

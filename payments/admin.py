@@ -18,7 +18,7 @@ from payments.models import Payment, StripeEvent
 from payments.services import refund_create
 from shop.models import OrderStatus
 from shop.selectors import order_unused_value
-from shop.tenancy import OWNER_ONLY, MerchantScopedAdmin
+from shop.tenancy import OWNER_ONLY, MerchantScopedAdmin, action_roles
 from vouchers.money import format_money
 
 
@@ -75,8 +75,9 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Refund…"))
 
     def get_urls(self) -> list[URLPattern]:
-        refund = path("<int:payment_id>/refund/", self.admin_site.admin_view(self.refund_view))
-        refund.name = "payments_payment_refund"
+        refund = path(
+            "<int:payment_id>/refund/", self.admin_site.admin_view(self.refund_view), name="payments_payment_refund"
+        )
         return [refund, *super().get_urls()]
 
     def refund_view(self, request: HttpRequest, payment_id: int) -> HttpResponse:
@@ -118,15 +119,11 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
         return TemplateResponse(request, "admin/payments/payment/refund.html", context, status=status)
 
     @admin.action(description=_("Refund the rest of the selected payments"))
+    @action_roles(*OWNER_ONLY)
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
-        # Money leaves the shop: owners only, and each payment of the user's own merchants (the queryset is scoped).
+        # Money leaves the shop: owners only, of every selected payment's merchant (MerchantScopedAdmin checks).
         # "The rest" is what the vouchers have left; more goes through the refund page, with a reason.
-        if not self._allowed(request, OWNER_ONLY, None):
-            self.message_user(request, _("Only owners can refund."), level=messages.ERROR)
-            return
         for payment in queryset:
-            if not self._allowed(request, OWNER_ONLY, payment):
-                continue
             try:
                 refund_create(order_id=payment.order_id, requested_by=str(request.user))
             except PaymentError as error:

@@ -53,6 +53,7 @@ from shop.models import (
     StaffMembership,
     VoucherProduct,
 )
+from shop.tenancy import ADMIN_ROLES
 from vouchers.models import TransactionKind, Voucher, VoucherKind, VoucherStatus
 from vouchers.services import voucher_freeze, voucher_issue, voucher_refund, voucher_unfreeze, voucher_void
 
@@ -161,9 +162,8 @@ def staff_add(
         # password set in the admin; they raise ValidationError with their messages.
         password_validation.validate_password(password, user)
         user.set_password(password)
-    # Owners and managers work in the admin; cashiers only at the POS page.
-    if role in (Role.OWNER, Role.MANAGER):
-        user.is_staff = True
+    # The staff flag (owners and managers work in the admin, cashiers only at the POS page) follows the
+    # membership saved below: see staff_flag_sync.
     user.save()
 
     membership, _created = StaffMembership.objects.update_or_create(
@@ -171,6 +171,16 @@ def staff_add(
     )
     membership.locations.set(locations)
     return StaffAdded(membership=membership, user_created=user_created, generated_password=generated_password)
+
+
+def staff_flag_sync(*, user_id: int) -> bool:
+    """Set the user's staff flag, the admin's door, to whether a membership lets them use the admin (superusers
+    always keep it); returns the flag. Called whenever a membership is saved or deleted (shop.signals)."""
+    may_use_admin = StaffMembership.objects.filter(user_id=user_id, role__in=ADMIN_ROLES).exists()
+    users = User.objects.filter(pk=user_id)
+    users.filter(is_superuser=False).exclude(is_staff=may_use_admin).update(is_staff=may_use_admin)
+    users.filter(is_superuser=True, is_staff=False).update(is_staff=True)
+    return may_use_admin or users.filter(is_superuser=True).exists()
 
 
 @transaction.atomic

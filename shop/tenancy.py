@@ -2,24 +2,29 @@
 
 Every merchant-facing query starts from `merchants_for_user` (or takes a merchant explicitly), so a staff
 member of one merchant never sees another merchant's rows. Rows outside a user's merchants are answered with
-404, as if they did not exist.
+404, as if they did not exist. In the admin, every permission about a row (its page, each action on it) is
+decided by the user's role at that row's merchant, never by a role held somewhere else.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils.translation import ngettext
 
 from shop.models import Location, Merchant, Role, StaffMembership
 
 ALL_ROLES: tuple[str, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
 MANAGING_ROLES: tuple[str, ...] = (Role.OWNER, Role.MANAGER)
 OWNER_ONLY: tuple[str, ...] = (Role.OWNER,)
+# Memberships that may use the admin; cashiers work at the POS page only.
+ADMIN_ROLES: tuple[str, ...] = MANAGING_ROLES
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -72,11 +77,13 @@ class MerchantScopedAdmin(admin.ModelAdmin):
     """Admin for rows that belong to a merchant: staff see and choose only their merchants' rows.
 
     ``merchant_path`` is the lookup from the model to its Merchant ("merchant", "voucher__merchant", or "pk"
-    for Merchant itself). Roles say who may view, add or change, and delete.
+    for Merchant itself). Roles say who may view, add or change, and delete. Each action runs only when the user
+    holds its roles (``action_roles``, else those of its ``permissions``, else ``change_roles``) at the merchant of
+    every selected row; otherwise nothing is done and the user is told which merchants' rows were refused.
     """
 
     merchant_path = "merchant"
-    view_roles: tuple[str, ...] = ALL_ROLES
+    view_roles: tuple[str, ...] = ADMIN_ROLES
     change_roles: tuple[str, ...] = MANAGING_ROLES
     delete_roles: tuple[str, ...] = OWNER_ONLY
 
@@ -118,6 +125,62 @@ class MerchantScopedAdmin(admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request, self.view_roles, None)
 
+    def roles_for_action(self, func: Callable[..., Any]) -> tuple[str, ...]:
+        """The roles an action needs at each selected row's merchant."""
+        explicit: tuple[str, ...] | None = getattr(func, "merchant_roles", None)
+        if explicit is not None:
+            return explicit
+        by_permission = {
+            "view": self.view_roles,
+            "change": self.change_roles,
+            "add": self.change_roles,
+            "delete": self.delete_roles,
+        }
+        permissions = getattr(func, "allowed_permissions", None) or ("change",)
+        return tuple({role for permission in permissions for role in by_permission.get(permission, ())})
+
+    def refused_merchants(self, request: HttpRequest, queryset: QuerySet[Any], roles: tuple[str, ...]) -> list[str]:
+        """Names of the merchants of rows in ``queryset`` where the user does not hold one of ``roles``."""
+        if request.user.is_superuser:
+            return []
+        allowed = [merchant_id for merchant_id, role in _roles_by_merchant(request).items() if role in roles]
+        refused = queryset.exclude(**{f"{self.merchant_path}__in": allowed})
+        merchant_ids = refused.values(self.merchant_path).order_by()
+        return list(Merchant.objects.filter(pk__in=merchant_ids).order_by("name").values_list("name", flat=True))
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions: dict[str, Any] = super().get_actions(request)
+        return {
+            name: (self._guarded_action(func), name, description)
+            for name, (func, _name, description) in actions.items()
+        }
+
+    def _guarded_action(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        roles = self.roles_for_action(func)
+
+        @wraps(func)
+        def guarded(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponseBase | None:
+            refused = self.refused_merchants(request, queryset, roles)
+            if refused:
+                # All or nothing: a half-done action on a mixed selection is worse than a clear refusal.
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Nothing was done: your role at %(merchants)s does not allow this action. "
+                        "Select only rows of merchants where you may do it.",
+                        "Nothing was done: your roles at %(merchants)s do not allow this action. "
+                        "Select only rows of merchants where you may do it.",
+                        len(refused),
+                    )
+                    % {"merchants": ", ".join(refused)},
+                    messages.ERROR,
+                )
+                return None
+            response: HttpResponseBase | None = func(modeladmin, request, queryset)
+            return response
+
+        return guarded
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._allowed(request, self.view_roles, obj)
 
@@ -152,6 +215,16 @@ class MerchantScopedAdmin(admin.ModelAdmin):
         if choices is not None:
             kwargs["queryset"] = choices
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def action_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark an admin action as needing one of ``roles`` at the merchant of every selected row."""
+
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.merchant_roles = tuple(roles)  # type: ignore[attr-defined]
+        return func
+
+    return mark
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline, merchants_for_user
+from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
@@ -193,10 +193,8 @@ class VoucherAdmin(MerchantScopedAdmin):
         apply: Callable[[Voucher, Any], object],
         done: Callable[[int], str],
     ) -> HttpResponse | None:
-        # A user may view some merchants and manage others: act only on vouchers they may change.
+        # MerchantScopedAdmin runs an action only when the user may change every selected voucher's merchant.
         allowed = queryset
-        if not request.user.is_superuser:
-            allowed = queryset.filter(merchant__in=merchants_for_user(request.user, roles=self.change_roles))
         form = form_class(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             succeeded = 0
