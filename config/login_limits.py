@@ -15,7 +15,7 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from config.client_address import address_bucket, client_ip
+from core.client_address import address_bucket, client_ip
 
 
 def client_address(request: HttpRequest) -> str | None:

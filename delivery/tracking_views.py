@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from config.email import anymail_esp
+from core.email import anymail_esp
 
 
 def _tracking_view(esp: str) -> Callable[..., Any] | None:

@@ -20,14 +20,14 @@ it is purged as stale, and the ledger's own key still prevents a second redempti
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from redemption import sql
 from redemption.api_errors import error_body
 from redemption.models import ApiToken, IdempotencyRecord, IdempotencyState
 
@@ -65,69 +65,6 @@ def request_fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def _write_record(statement: Callable[[], Any]) -> Any:
-    """Run the record's INSERT or UPDATE as a transaction of its own.
-
-    Outside a transaction the statement commits by itself, and on PostgreSQL without waiting for the disk:
-    ``set_config(..., true)`` in the statement applies to its own implicit transaction, so the commit costs no extra
-    round trips. Inside a caller's transaction (a test's, say) it runs in a savepoint instead, so that a duplicate
-    key does not break that transaction, and the caller's commit is left as it is.
-    """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return statement()
-    return statement()
-
-
-def _async_commit() -> str:
-    """A FROM item that turns off waiting for the disk for the statement's own transaction, on PostgreSQL."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        return " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
-    return ""
-
-
-def _names(*attnames: str) -> list[str]:
-    """The quoted table and columns of IdempotencyRecord."""
-    quote = connection.ops.quote_name
-    meta = IdempotencyRecord._meta
-    columns = {field.attname: str(field.column) for field in meta.concrete_fields}
-    return [quote(str(meta.db_table)), *(quote(columns[name]) for name in attnames)]
-
-
-def _insert_record(token: ApiToken, key: str, fingerprint: str) -> int:
-    table, *columns = _names("api_token_id", "key", "fingerprint", "state", "created_at", "id")
-    *inserted, pk = columns
-
-    def insert() -> int:
-        returning = connection.features.can_return_columns_from_insert  # SQLite before 3.35 cannot
-        sql = f"INSERT INTO {table} ({', '.join(inserted)}) SELECT %s, %s, %s, %s, %s{_async_commit()}" + (
-            f" RETURNING {pk}" if returning else ""
-        )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [token.pk, key, fingerprint, IdempotencyState.IN_FLIGHT.value, now])
-            return int(cursor.fetchone()[0] if returning else cursor.lastrowid)
-
-    return int(_write_record(insert))
-
-
-def _finish_record(record_id: int, response: Response) -> None:
-    table, state, status_code, response_body, pk = _names("state", "status_code", "response_body", "id")
-    body = IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(  # JSON, as the ORM writes it
-        response.data, connection
-    )
-
-    def update() -> None:
-        sql = (
-            f"UPDATE {table} SET {state} = %s, {status_code} = %s, {response_body} = %s"  # noqa: S608 (no input)
-            f"{_async_commit()} WHERE {table}.{pk} = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [IdempotencyState.DONE.value, response.status_code, body, record_id])
-
-    _write_record(update)
-
-
 def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -> Response:
     """Run ``run`` once per (token, key); without the header it simply runs."""
     key = request.headers.get(HEADER, "").strip()
@@ -144,7 +81,13 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
         )
     fingerprint = request_fingerprint(request)
     try:
-        record_id = _insert_record(token, key, fingerprint)
+        record_id = sql.idempotency_record_insert(
+            token_id=token.pk,
+            key=key,
+            fingerprint=fingerprint,
+            state=IdempotencyState.IN_FLIGHT.value,
+            now=timezone.now(),
+        )
     except IntegrityError:
         return _answer_existing(token, key, fingerprint)
     try:
@@ -155,7 +98,12 @@ def idempotent(request: Request, token: ApiToken, run: Callable[[], Response]) -
     if not is_stored(response):
         IdempotencyRecord.objects.filter(pk=record_id).delete()
         return response
-    _finish_record(record_id, response)
+    sql.idempotency_record_finish(
+        record_id=record_id,
+        state=IdempotencyState.DONE.value,
+        status_code=response.status_code,
+        response_body=response.data,
+    )
     return response
 
 

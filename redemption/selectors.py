@@ -1,18 +1,15 @@
 """Reads of redemption: live holds, a merchant's redemptions and holds, and the recent list of a location."""
 
-import functools
 from datetime import datetime
-from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from config.rows import ModelColumns
+from redemption import sql
 from redemption.errors import HoldNotFound, RedemptionNotFound
-from redemption.models import ApiToken, Hold, HoldStatus, Redemption, hash_token
-from shop.models import Merchant
+from redemption.models import ApiToken, Hold, Redemption, hash_token
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.models import Voucher
 
@@ -30,17 +27,7 @@ def _parse_id(raw: object) -> int | None:
 
 def held_amount(*, voucher_id: int, now: datetime | None = None, exclude_hold_id: int | None = None) -> int:
     """What live holds reserve on the voucher: status live and not yet expired."""
-    params: list[Any] = [
-        voucher_id,
-        HoldStatus.LIVE.value,
-        connection.ops.adapt_datetimefield_value(now or timezone.now()),
-    ]
-    if exclude_hold_id is not None:
-        params.append(exclude_hold_id)
-    with connection.cursor() as cursor:
-        cursor.execute(_held_sql(connection.vendor, exclude=exclude_hold_id is not None), params)
-        row = cursor.fetchone()
-    return int(row[0] or 0)
+    return sql.held_amount(voucher_id=voucher_id, now=now or timezone.now(), exclude_hold_id=exclude_hold_id)
 
 
 def redemption_get(*, merchant_id: int, redemption_id: object) -> Redemption:
@@ -76,30 +63,12 @@ def redemptions_recent(*, merchant_id: int, location_id: int, limit: int = 10) -
     )
 
 
-# The two reads below run on every API request; they are written as SQL (see config.rows for why).
-_TOKEN = ModelColumns(ApiToken, "t", ["id", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at"])
-_MERCHANT = ModelColumns(Merchant, "m", ["id", "is_active"])
-_VOUCHER = ModelColumns(Voucher, "v")
-_VOUCHER_MERCHANT = ModelColumns(Merchant, "m", ["id", "time_zone", "locale"])
-_HOLD = ModelColumns(Hold, "h", ["id", "voucher_id", "status", "expires_at", "amount"])
-
-
-@functools.cache
-def _token_sql(vendor: str) -> str:
-    return (
-        f"SELECT {_TOKEN.select_list} FROM {_TOKEN.table} JOIN {_MERCHANT.table} "  # noqa: S608 (names from model metadata; values are parameters)
-        f"ON {_MERCHANT.column('id')} = {_TOKEN.column('merchant_id')} "
-        f"WHERE {_TOKEN.column('secret_hash')} = %s AND {_TOKEN.column('revoked_at')} IS NULL "
-        f"AND {_MERCHANT.column('is_active')}"
-    )
+# The two reads below run on every API request; they are written as SQL (see redemption.sql).
 
 
 def api_token_by_secret(token: str) -> ApiToken | None:
     """The active token with this secret, of an active merchant, or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor), [hash_token(token)])
-        row = cursor.fetchone()
-    return None if row is None else _TOKEN.instance(row)
+    return sql.api_token_by_hash(hash_token(token))
 
 
 def counter_voucher(*, merchant_id: int, code: str, lock: bool = False) -> tuple[Voucher, int] | None:
@@ -117,42 +86,9 @@ def counter_voucher(*, merchant_id: int, code: str, lock: bool = False) -> tuple
         canonical = normalize_code(code)
     except MalformedCode:
         return None
-    live = [] if lock else [HoldStatus.LIVE.value, connection.ops.adapt_datetimefield_value(timezone.now())]
-    with connection.cursor() as cursor:
-        cursor.execute(_counter_voucher_sql(connection.vendor, lock=lock), [*live, merchant_id, canonical])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        voucher = _VOUCHER.instance(row)
-        voucher.merchant = _VOUCHER_MERCHANT.instance(row, len(_VOUCHER.fields))
+    found = sql.counter_voucher_row(merchant_id=merchant_id, code=canonical, now=timezone.now(), lock=lock)
+    if found is None:
+        return None
+    voucher, held = found
     # Under the lock the holds are summed by a statement of their own (see above).
-    return voucher, held_amount(voucher_id=voucher.pk) if lock else int(row[-1] or 0)
-
-
-def _held_subquery(voucher_id: str) -> str:
-    return (
-        f"SELECT COALESCE(SUM({_HOLD.column('amount')}), 0) FROM {_HOLD.table} "  # noqa: S608 (names only)
-        f"WHERE {_HOLD.column('voucher_id')} = {voucher_id} AND {_HOLD.column('status')} = %s "
-        f"AND {_HOLD.column('expires_at')} > %s"
-    )
-
-
-@functools.cache
-def _held_sql(vendor: str, *, exclude: bool) -> str:
-    return _held_subquery("%s") + (f" AND {_HOLD.column('id')} <> %s" if exclude else "")
-
-
-@functools.cache
-def _counter_voucher_sql(vendor: str, *, lock: bool) -> str:
-    held = "0" if lock else f"({_held_subquery(_VOUCHER.column('id'))})"
-    sql = (
-        f"SELECT {_VOUCHER.select_list}, {_VOUCHER_MERCHANT.select_list}, {held} "  # noqa: S608 (names only)
-        f"FROM {_VOUCHER.table} JOIN {_VOUCHER_MERCHANT.table} "
-        f"ON {_VOUCHER_MERCHANT.column('id')} = {_VOUCHER.column('merchant_id')} "
-        f"WHERE {_VOUCHER.column('merchant_id')} = %s AND {_VOUCHER.column('code')} = %s"
-    )
-    if lock and connection.features.has_select_for_update_of:
-        sql += f" FOR UPDATE OF {_VOUCHER.alias}"
-    elif lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    return sql
+    return voucher, held_amount(voucher_id=voucher.pk) if lock else held

@@ -18,8 +18,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from config.client_address import address_bucket
-from config.rows import insert_row
+from core.client_address import address_bucket
+from core.rows import insert_row
 from redemption import throttling
 from redemption.errors import (
     CurrencyRequired,

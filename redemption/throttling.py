@@ -2,7 +2,7 @@
 
 Every counter belongs to one merchant: one merchant's typos never lock out another merchant's tills behind the same
 address (a shopping centre's shared line, a POS vendor's cloud). Addresses are counted as
-``config.client_address.address_bucket`` says (IPv6 per /64 network).
+``core.client_address.address_bucket`` says (IPv6 per /64 network).
 
 Counters live in Django's cache (Redis in production, shared by every worker) in fixed one-minute windows; a caller
 over the limit is refused every lookup until the window ends, and one audit row is written per caller, merchant and
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from django.core.cache import cache
 
-from config.client_address import client_ip
+from core.client_address import client_ip
 from redemption.errors import CodeGuessingThrottled
 from redemption.models import ThrottleEvent
 

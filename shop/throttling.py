@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from config.client_address import address_bucket, client_ip
+from core.client_address import address_bucket, client_ip
 
 WINDOW_SECONDS = 3600
 

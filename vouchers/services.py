@@ -6,19 +6,19 @@ and status in the same transaction. Services that a client may retry take an ``i
 returns the first result and writes nothing new; the same key for a different change raises IdempotencyConflict.
 """
 
-import functools
 import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.rows import ModelColumns, insert_row, update_row
+from core.rows import insert_row, update_row
 from shop.models import CodeFormat, Merchant
+from vouchers import sql
 from vouchers.codes import generate_code
 from vouchers.errors import (
     AlreadyReversed,
@@ -66,31 +66,12 @@ def _lock(voucher_id: int) -> Voucher:
     return Voucher.objects.select_for_update().get(pk=voucher_id)
 
 
-_LEDGER = ModelColumns(VoucherTransaction, "t")
-
-
-@functools.cache
-def _ledger_row_by_key_sql(vendor: str) -> str:
-    return (
-        f"SELECT {_LEDGER.select_list} FROM {_LEDGER.table} "  # noqa: S608 (names only)
-        f"WHERE {_LEDGER.column('voucher_id')} = %s AND {_LEDGER.column('idempotency_key')} = %s"
-    )
-
-
-def _ledger_row_by_key(voucher_id: int, idempotency_key: str) -> VoucherTransaction | None:
-    # Asked before every redemption with a key; SQL, as the ORM would take longer to build it than to run it.
-    with connection.cursor() as cursor:
-        cursor.execute(_ledger_row_by_key_sql(connection.vendor), [voucher_id, idempotency_key])
-        row = cursor.fetchone()
-    return None if row is None else _LEDGER.instance(row)
-
-
 def _replay(voucher: Voucher, idempotency_key: str | None, fingerprint: str) -> VoucherTransaction | None:
     """The row an earlier call with this key wrote, if any. Called inside the voucher lock, so it sees every
     committed row: two callers with one key are serialised by the lock and the second finds the first's row."""
     if not idempotency_key:
         return None
-    earlier = _ledger_row_by_key(voucher.pk, idempotency_key)
+    earlier = sql.ledger_row_by_key(voucher.pk, idempotency_key)
     if earlier is not None and earlier.request_fingerprint != fingerprint:
         raise IdempotencyConflict(key=idempotency_key)
     return earlier
@@ -113,7 +94,7 @@ def _record(
     voucher.balance += amount
     if status is not None:
         voucher.status = status
-    # Written without the ORM's query building, which costs more than the statements (see config.rows).
+    # Written without the ORM's query building, which costs more than the statements (see core.rows).
     update_row(voucher, ["balance", "status", "expires_at", "updated_at"])
     entry = VoucherTransaction(
         voucher=voucher,

@@ -82,8 +82,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Waiting briefly for the write lock beats failing when the server and a task write at once.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend with a health check that needs no round trip (see config/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
+    # Django's backend with a health check that needs no round trip (see core/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Values are sent apart from the SQL, and a statement run five times on a connection is prepared:
         # PostgreSQL then skips parsing and planning it, most of its work for the short reads and writes of a
@@ -121,7 +121,7 @@ STORAGES = {
 # Redis: when REDIS_URL is unset, Celery runs tasks in-process and the cache is local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "core.cache.ReusingRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -159,7 +159,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Voucher Shop <vouche
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 ANYMAIL: dict[str, object] = env.json("ANYMAIL", default={})
 
-from config.email import email_settings_from_url, redact_url_password  # noqa: E402
+from core.email import email_settings_from_url, redact_url_password  # noqa: E402
 
 _email_settings = email_settings_from_url(EMAIL_URL)
 globals().update(_email_settings)

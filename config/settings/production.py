@@ -2,8 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.email import anymail_esp
 from config.settings.base import *
+from core.email import anymail_esp
 
 # Keys a developer may have copied from local or test settings, or a placeholder from an example file.
 _KNOWN_UNSAFE_PREFIXES = ("django-insecure", "change-me", "changeme", "secret")

@@ -4,7 +4,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from config.cache import ReusingRedisCache
+from core.cache import ReusingRedisCache
 
 
 @pytest.mark.redis

@@ -1,4 +1,4 @@
-"""config.postgresql: the health check of a reused connection, and prepared statements."""
+"""core.postgresql: the health check of a reused connection, and prepared statements."""
 
 import time
 from collections.abc import Iterator
@@ -44,8 +44,8 @@ def _backend_pid() -> int:
 
 
 def test_the_backend_is_ours_with_prepared_statements() -> None:
-    assert settings.DATABASES["default"]["ENGINE"] == "config.postgresql"
-    assert type(connections["default"]).__module__ == "config.postgresql.base"
+    assert settings.DATABASES["default"]["ENGINE"] == "core.postgresql"
+    assert type(connections["default"]).__module__ == "core.postgresql.base"
     assert connection.settings_dict["OPTIONS"]["server_side_binding"] is True
 
     # A statement run more than the threshold's number of times on one connection is prepared on the server.

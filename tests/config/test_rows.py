@@ -6,7 +6,7 @@ import pytest
 from django.db import DatabaseError
 from django.utils import timezone
 
-from config.rows import ModelColumns, insert_row, update_row
+from core.rows import ModelColumns, insert_row, update_row
 from redemption.models import ApiToken, IdempotencyRecord, IdempotencyState
 from redemption.services import api_token_create
 from tests.factories import MerchantFactory

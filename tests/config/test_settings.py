@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMessage, get_connection
 
-from config.email import email_settings_from_url, redact_url_password
+from core.email import email_settings_from_url, redact_url_password
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GOOD_KEY = "q9X2v7LmP4zR8tY1wK6nB3cJ5hF0dS9aE2gU7iO4pL1mN8bV6cX3zQ5rT0yW7uI2"

@@ -8,8 +8,8 @@ import time_machine
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from config.client_address import address_bucket, forget_logged_warnings
 from config.login_limits import client_address as login_client_address
+from core.client_address import address_bucket, forget_logged_warnings
 from delivery.services import voucher_url
 from redemption.models import ThrottleEvent
 from redemption.throttling import client_ip
@@ -210,7 +210,7 @@ def test_forwarded_for_without_trusted_proxies_is_logged_once_in_production(shop
     settings.TRUSTED_PROXY_COUNT = 0
     settings.DEBUG = False
     forget_logged_warnings()
-    with caplog.at_level(logging.WARNING, logger="config.client_address"):
+    with caplog.at_level(logging.WARNING, logger="core.client_address"):
         _fail_ten_times_as(shop, "203.0.113.7")
     warnings = [record for record in caplog.records if "TRUSTED_PROXY_COUNT" in record.getMessage()]
     assert len(warnings) == 1
@@ -220,7 +220,7 @@ def test_forwarded_for_without_trusted_proxies_is_logged_once_in_production(shop
 def test_no_warning_without_the_header_or_with_trusted_proxies(settings, caplog):
     settings.DEBUG = False
     forget_logged_warnings()
-    with caplog.at_level(logging.WARNING, logger="config.client_address"):
+    with caplog.at_level(logging.WARNING, logger="core.client_address"):
         settings.TRUSTED_PROXY_COUNT = 0
         client_ip({"REMOTE_ADDR": "127.0.0.1"})
         settings.TRUSTED_PROXY_COUNT = 1

@@ -72,7 +72,7 @@ def email_settings_from_url(url: str) -> dict[str, Any]:
     if scheme == "file":
         raw = unquote(parts.netloc + parts.path)
         path = Path(raw) if raw.startswith("/") else PROJECT_DIR / raw
-        return {"EMAIL_BACKEND": "config.mail.EmlFileBackend", "EMAIL_FILE_PATH": str(path)}
+        return {"EMAIL_BACKEND": "core.mail.EmlFileBackend", "EMAIL_FILE_PATH": str(path)}
     if scheme == "console":
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if scheme == "locmem":
