@@ -4,15 +4,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 
-class DeliveryError(Exception):
+
+class DeliveryError(DomainError):
     code = "delivery_error"
-    default_message = _("The delivery cannot be changed.")
-
-    def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
-        self.details = details
+    default_message: Any = _("The delivery cannot be changed.")
 
 
 class UnknownPurpose(DeliveryError):

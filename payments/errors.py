@@ -1,19 +1,19 @@
 """Domain errors of payments, each with a stable code that views turn into 4xx answers."""
 
+from http import HTTPStatus
 
-class PaymentError(Exception):
+from core.errors import DomainError
+
+
+class PaymentError(DomainError):
     code = "payment_error"
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class SignatureInvalid(PaymentError):
     """The webhook body is not signed with our secret, the signature is stale, or the body is not an event."""
 
     code = "signature_invalid"
+    status = HTTPStatus.BAD_REQUEST
 
 
 class OrderNotPayable(PaymentError):

@@ -41,7 +41,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
         event, created = services.event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature"))
     except SignatureInvalid as error:
-        return JsonResponse({"error": error.code, "detail": error.message}, status=400)
+        return JsonResponse({"error": error.code, "detail": error.message}, status=error.status)
     return JsonResponse({"received": event.stripe_id, "duplicate": not created})
 
 

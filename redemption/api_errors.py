@@ -1,8 +1,8 @@
 """The one place where errors become API responses: ``{"code", "message"}`` with a stable code.
 
-``not_redeemable`` adds ``reason``; invalid fields (422) add ``errors`` per field; 429 adds Retry-After. A body
-that is not JSON (or nested too deeply) is 400 ``malformed_json``, one over the API's size limit 413
-``request_too_large``.
+A domain error answers with its own ``status`` and ``code`` (``core.errors.DomainError``); ``not_redeemable`` adds
+``reason``; invalid fields (422) add ``errors`` per field; 429 adds Retry-After. A body that is not JSON (or nested
+too deeply) is 400 ``malformed_json``, one over the API's size limit 413 ``request_too_large``.
 """
 
 from typing import Any
@@ -12,32 +12,9 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from core.errors import DomainError
 from redemption.errors import CodeGuessingThrottled
-from vouchers.errors import NotRedeemable, VoucherError
-
-# Domain error code -> HTTP status. Codes not listed are conflicts with the voucher's state (409).
-DOMAIN_STATUS = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "location_forbidden": status.HTTP_403_FORBIDDEN,
-    "reversal_window_closed": status.HTTP_403_FORBIDDEN,
-    "reason_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "throttled": status.HTTP_429_TOO_MANY_REQUESTS,
-    "invalid_amount": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "invalid_ttl": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "unknown_location": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "currency_mismatch": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "currency_required": status.HTTP_422_UNPROCESSABLE_ENTITY,
-    "idempotency_key_reused": status.HTTP_422_UNPROCESSABLE_ENTITY,
-}
-# Which request field a domain error is about, for the per-field errors of a 422.
-DOMAIN_FIELD = {
-    "invalid_amount": "amount",
-    "invalid_ttl": "ttl_seconds",
-    "unknown_location": "location",
-    "currency_mismatch": "currency",
-    "currency_required": "currency",
-    "reason_required": "reason",
-}
+from vouchers.errors import NotRedeemable
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -50,19 +27,19 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": str(message), **extra}
 
 
-def domain_error_response(error: VoucherError) -> Response:
-    http_status = DOMAIN_STATUS.get(error.code, status.HTTP_409_CONFLICT)
+def domain_error_response(error: DomainError) -> Response:
+    """The error's own status and code; a 422 adds the field it is about, when it names one."""
     body = error_body(error.code, error.message)
     headers = {}
     if isinstance(error, NotRedeemable):
         body["reason"] = error.reason
-    if error.code in DOMAIN_FIELD:
-        body["errors"] = {DOMAIN_FIELD[error.code]: [str(error.message)]}
+    if error.field is not None:
+        body["errors"] = {error.field: [str(error.message)]}
     if "available" in error.details:
         body["available"] = error.details["available"]
     if isinstance(error, CodeGuessingThrottled):
         headers["Retry-After"] = str(error.retry_after)
-    return Response(body, status=http_status, headers=headers)
+    return Response(body, status=int(error.status), headers=headers)
 
 
 def _flatten(detail: Any) -> Any:
@@ -75,7 +52,7 @@ def _flatten(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain errors and DRF's own errors to our error body; anything else is a bug (500)."""
-    if isinstance(exc, VoucherError):
+    if isinstance(exc, DomainError):
         return domain_error_response(exc)
     if isinstance(exc, Http404):
         return Response(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.errors import DomainError
 from redemption import throttling
 from redemption.errors import (
     CodeGuessingThrottled,
@@ -41,7 +42,7 @@ from redemption.services import (
 )
 from shop.models import Location, Merchant
 from shop.tenancy import locations_for_user, merchants_for_user
-from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
+from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherNotFound
 from vouchers.models import VoucherKind
 from vouchers.money import parse_money, parse_quantity, to_decimal
 from vouchers.selectors import VoucherState, format_value
@@ -119,7 +120,7 @@ def _amount_text(state: VoucherState) -> str:
     return f"{value:f}"
 
 
-def _error_text(error: VoucherError, counter: Counter, state: VoucherState | None = None) -> str:
+def _error_text(error: DomainError, counter: Counter, state: VoucherState | None = None) -> str:
     """A cashier's words for a domain error."""
     if isinstance(error, VoucherNotFound):
         return _("No voucher with this code. Check the code and try again.")
@@ -222,7 +223,7 @@ def _lookup(request: HttpRequest, counter: Counter, typed: str) -> tuple[Voucher
     try:
         code = scanned_code(caller=counter.caller, text=typed)
         state = voucher_validate(caller=counter.caller, code=code, location_id=counter.location.pk)
-    except VoucherError as error:
+    except DomainError as error:
         status = 429 if isinstance(error, CodeGuessingThrottled) else 404
         # The input as it was typed or scanned: nothing found from it is shown.
         response = _render(request, counter, status=status, code=typed, error=_error_text(error, counter))
@@ -281,7 +282,7 @@ def pos_redeem(request: HttpRequest) -> HttpResponse:
             reference=_clean(request.POST.get("reference", ""))[:255],
             idempotency_key=_clean(request.POST.get("idempotency_key", ""))[:64] or None,
         )
-    except VoucherError as error:
+    except DomainError as error:
         context["amount_text"] = amount_text
         return _render(request, counter, status=409, error=_error_text(error, counter, state), **context)
     return redirect(f"{reverse('redemption:pos')}?receipt={redeemed.redemption.pk}")
@@ -346,7 +347,7 @@ def pos_reverse(request: HttpRequest, redemption_id: int) -> HttpResponse:
         return page(
             status=422, rule=ReversalRule.REASON_REQUIRED, reason_error=_("Give a reason for reversing it so late.")
         )
-    except VoucherError as error:
+    except DomainError as error:
         return _render(request, counter, status=409, error=_error_text(error, counter))
     return redirect(f"{reverse('redemption:pos')}?receipt={redemption.pk}")
 

@@ -1,13 +1,10 @@
 """Domain errors of the shop, each with a stable code that views turn into 4xx answers or form errors."""
 
+from core.errors import DomainError
 
-class ShopError(Exception):
+
+class ShopError(DomainError):
     code = "shop_error"
-
-    def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class MerchantExists(ShopError):

@@ -3,10 +3,13 @@
 ``code`` and ``reason`` are for machines and never change; ``message`` is for people, in the active language.
 """
 
+from http import HTTPStatus
 from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from core.errors import DomainError
 
 # How a cashier reads each reason a voucher cannot be redeemed.
 REASONS = {
@@ -19,20 +22,16 @@ REASONS = {
 }
 
 
-class VoucherError(Exception):
+class VoucherError(DomainError):
     code = "voucher_error"
     default_message: Any = _("The voucher cannot be changed.")
-
-    def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
-        self.details = details
 
 
 class VoucherNotFound(VoucherError):
     """Unknown, malformed or another merchant's code: one answer for all, so codes cannot be probed."""
 
     code = "not_found"
+    status = HTTPStatus.NOT_FOUND
     default_message: Any = _("No voucher with this code.")
 
 
@@ -53,6 +52,8 @@ class InsufficientBalance(VoucherError):
 
 class CurrencyMismatch(VoucherError):
     code = "currency_mismatch"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    field = "currency"
     default_message: Any = _("The amount's currency is not the voucher's currency.")
 
 
@@ -63,6 +64,7 @@ class AlreadyReversed(VoucherError):
 
 class LedgerEntryNotFound(VoucherError):
     code = "not_found"
+    status = HTTPStatus.NOT_FOUND
     default_message: Any = _("No such ledger entry.")
 
 
@@ -73,6 +75,8 @@ class NotReversible(VoucherError):
 
 class InvalidAmount(VoucherError):
     code = "invalid_amount"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    field = "amount"
     default_message: Any = _("The amount must be a positive whole number of minor units (or items).")
 
 
@@ -83,4 +87,5 @@ class InvalidTransition(VoucherError):
 
 class IdempotencyConflict(VoucherError):
     code = "idempotency_key_reused"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
     default_message: Any = _("This idempotency key was already used for a different change.")
