@@ -1,9 +1,15 @@
-"""The project's URLs: each app mounts its own pages; the admin and language switch live here."""
+"""The project's URLs: each app mounts its own pages, each app's API routes are mounted under ``/api/v1/``; the admin
+and language switch live here."""
 
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+
+from redemption import urls as redemption_urls
+
+# The POS pages and the API share the redemption namespace (``redemption:pos``, ``redemption:api-voucher``).
+redemption_routes = [*redemption_urls.urlpatterns, path("api/v1/", include("redemption.api_urls"))]
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
@@ -12,7 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("vouchers.urls")),
     path("", include("delivery.urls")),
     path("payments/", include("payments.urls")),
-    path("", include("redemption.urls")),
+    path("", include((redemption_routes, "redemption"))),
 ]
 
 if settings.DEBUG:

@@ -1,13 +1,11 @@
-"""Redemption's pages: the POS page under /pos/ and the API under /api/v1/ (routed by config.api)."""
+"""Redemption's pages: the POS page under /pos/. Its API routes are in ``redemption.api_urls``; ``config.urls``
+mounts both in the ``redemption`` namespace (``redemption:pos``, ``redemption:api-voucher``)."""
 
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, path
 
 from redemption import views
 
-app_name = "redemption"
-
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("api/v1/", include("config.api")),
     path("pos/", views.pos, name="pos"),
     path("pos/login/", views.PosLoginView.as_view(), name="pos-login"),
     path("pos/logout/", views.pos_logout, name="pos-logout"),

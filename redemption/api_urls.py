@@ -1,4 +1,5 @@
-"""The API router: ``/api/v1/`` mounts each app's endpoints, the OpenAPI schema and its docs page."""
+"""Redemption's API routes, mounted under ``/api/v1/`` by ``config.urls``: vouchers, redemptions and holds, the
+OpenAPI schema and its docs page, and a JSON 404 for any other path under ``/api/v1/``."""
 
 from django.urls import URLPattern, URLResolver, path, re_path
 from drf_spectacular.views import SpectacularAPIView
