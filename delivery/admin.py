@@ -16,10 +16,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyInline
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from delivery.services import delivery_resend, validate_name
-from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
+from shop.tenancy import MerchantScopedAdmin
 from vouchers.models import Voucher
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)

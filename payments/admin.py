@@ -13,6 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from payments.errors import PaymentError
 from payments.models import Payment, StripeEvent
 from payments.services import refund_create
@@ -49,19 +50,8 @@ class RefundForm(forms.Form):
         return cleaned
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     merchant_path = "order__merchant"
     list_display = ("session_id", "order", "status", "payment_status", "amount", "currency", "created_at")
     list_filter = ("status", "payment_status", "is_demo")
@@ -133,7 +123,7 @@ class PaymentAdmin(ReadOnlyMixin, MerchantScopedAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Raw events span merchants: platform superusers only."""
 
     list_display = ("stripe_id", "type", "account", "received_at", "processed_at", "outcome", "attempts")

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from redemption.models import ApiToken, Hold, Redemption, Scope, ThrottleEvent
 from redemption.services import api_token_create, api_token_revoke
 from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
@@ -86,19 +87,8 @@ class ApiTokenAdmin(MerchantScopedAdmin):
         self.message_user(request, _("Revoked."), messages.SUCCESS)
 
 
-class ReadOnlyScopedAdmin(MerchantScopedAdmin):
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyScopedAdmin):
+class RedemptionAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = (
         "pk",
         "voucher",
@@ -116,11 +106,11 @@ class RedemptionAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(ReadOnlyScopedAdmin):
+class HoldAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ("pk", "voucher", "amount", "status", "expires_at", "location", "api_token", "user")
     list_filter = ("status",)
 
 
 @admin.register(ThrottleEvent)
-class ThrottleEventAdmin(ReadOnlyScopedAdmin):
+class ThrottleEventAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     list_display = ("created_at", "identity", "failures", "ip", "api_token", "user")

@@ -12,12 +12,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyInline
 from delivery.models import Delivery
 from shop.errors import ShopError
 from shop.models import Location, Merchant, Order, OrderLine, OrderStatusChange, StaffMembership, VoucherProduct
 from shop.services import order_cancel, staff_add
 from shop.templatetags.shop_money import safe_colour
-from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin, ReadOnlyInline
+from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
 from vouchers.money import format_money
 
 admin.site.site_header = _("Voucher Shop")

@@ -225,26 +225,3 @@ def action_roles(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
         return func
 
     return mark
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown inside a parent page, never edited there.
-
-    The parent is a MerchantScopedAdmin that has already decided the user may see this merchant's row, so the
-    inline needs no model permissions of its own (merchant staff have none).
-    """
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

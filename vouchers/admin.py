@@ -19,7 +19,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from shop.tenancy import MerchantScopedAdmin
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
@@ -284,7 +285,7 @@ class VoucherAdmin(MerchantScopedAdmin):
 
 
 @admin.register(VoucherTransaction)
-class LedgerAdmin(MerchantScopedAdmin):
+class LedgerAdmin(ReadOnlyAdminMixin, MerchantScopedAdmin):
     """The ledger, read-only for everyone: a correction is a new row written by a service."""
 
     merchant_path = "voucher__merchant"
@@ -327,12 +328,3 @@ class LedgerAdmin(MerchantScopedAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
