@@ -14,7 +14,8 @@ On PostgreSQL the record's own commits do not wait for the disk (``synchronous_c
 transactions only): they are visible to other requests at once, and the write-ahead log is flushed in order, so
 the synchronous commit of the redemption that follows makes the new record durable too. Only the final "done"
 may be lost in a crash of the database within a fraction of a second; the record then stays in flight (409) until
-it is purged as stale, and the ledger's own key still prevents a second redemption.
+it is purged as stale, and the ledger's own key still prevents a second redemption. The record's INSERT and UPDATE
+are written as SQL in ``redemption.sql``.
 """
 
 import hashlib
