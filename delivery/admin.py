@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from delivery.services import delivery_resend, validate_name
-from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
+from merchants.tenancy import MerchantScopedAdmin, ReadOnlyInline
 from vouchers.models import Voucher
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)

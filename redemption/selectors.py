@@ -10,9 +10,9 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from config.rows import ModelColumns
+from merchants.models import Merchant
 from redemption.errors import HoldNotFound, RedemptionNotFound
 from redemption.models import ApiToken, Hold, HoldStatus, Redemption, hash_token
-from shop.models import Merchant
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.models import Voucher
 

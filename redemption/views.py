@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from merchants.models import Location, Merchant
+from merchants.tenancy import locations_for_user, merchants_for_user
 from redemption import throttling
 from redemption.errors import (
     CodeGuessingThrottled,
@@ -39,8 +41,6 @@ from redemption.services import (
     scanned_code,
     voucher_validate,
 )
-from shop.models import Location, Merchant
-from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherError, VoucherNotFound
 from vouchers.models import VoucherKind
 from vouchers.money import parse_money, parse_quantity, to_decimal

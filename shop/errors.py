@@ -10,18 +10,6 @@ class ShopError(Exception):
         self.details = details
 
 
-class MerchantExists(ShopError):
-    code = "merchant_exists"
-
-
-class UnknownLocation(ShopError):
-    code = "unknown_location"
-
-
-class UnknownMerchant(ShopError):
-    code = "unknown_merchant"
-
-
 class UnknownProduct(ShopError):
     """The product does not exist, is not on sale, or belongs to another merchant."""
 

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django_otp import user_has_device
 
-from shop.models import Merchant, Order, OrderStatus, Role, StaffMembership, VoucherProduct
+from merchants.models import Merchant, Role, StaffMembership
+from shop.models import Order, OrderStatus, VoucherProduct
 from vouchers.models import Voucher, VoucherKind, VoucherStatus
 
 # Statuses after which nothing changes without a person acting: the order page stops refreshing.

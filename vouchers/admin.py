@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from shop.tenancy import MerchantScopedAdmin, ReadOnlyInline
+from merchants.tenancy import MerchantScopedAdmin, ReadOnlyInline
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import MerchantFactory, StaffMembershipFactory
 from tests.payments.conftest import checkout
 from tests.shop.factories import VoucherProductFactory, place_order

@@ -15,11 +15,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from delivery.models import Delivery
+from merchants.models import Location, Merchant, Role, StaffMembership
 from payments.models import Payment, StripeEvent
 from payments.services import checkout_start, demo_pay
 from redemption.models import ApiToken, Hold, Redemption, Scope, ThrottleEvent
 from redemption.services import Caller, api_token_create, hold_create, redemption_create
-from shop.models import Location, Merchant, Order, Role, StaffMembership, VoucherProduct
+from shop.models import Order, VoucherProduct
 from shop.services import two_factor_enrolment_start
 from tests.factories import LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 from tests.shop.factories import VoucherProductFactory, place_order
@@ -52,9 +53,9 @@ class Side:
     def row(self, label: str) -> models.Model:
         """This merchant's row of the admin model ``label``."""
         return {
-            "shop.merchant": self.merchant,
-            "shop.location": self.location,
-            "shop.staffmembership": self.staff,
+            "merchants.merchant": self.merchant,
+            "merchants.location": self.location,
+            "merchants.staffmembership": self.staff,
             "shop.voucherproduct": self.product,
             "shop.order": self.paid_order,
             "vouchers.voucher": self.voucher,
