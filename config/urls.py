@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("merchants.urls")),
     path("", include("shop.urls")),
     path("", include("vouchers.urls")),
     path("", include("delivery.urls")),

@@ -1,5 +1,5 @@
-"""The merchants app's verbs: create merchants and their locations, add staff, and keep each user's staff flag in
-step with their memberships.
+"""The merchants app's verbs: create merchants and their locations, add staff, keep each user's staff flag in step
+with their memberships, and enrol and check the staff's second factor (django-otp devices).
 
 Each service takes ids and plain values, runs in one transaction, returns what it made, and raises a
 `merchants.errors` error (or Django's ValidationError for a bad field) instead of writing half a change.
@@ -13,8 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_otp import match_token
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from merchants.errors import MerchantExists, UnknownLocation
+from merchants.errors import MerchantExists, TwoFactorCodeInvalid, TwoFactorNotStarted, UnknownLocation
 from merchants.models import Location, Merchant, Role, StaffMembership
 from merchants.tenancy import ADMIN_ROLES
 
@@ -126,3 +131,64 @@ def staff_flag_sync(*, user_id: int) -> bool:
     users.filter(is_superuser=False).exclude(is_staff=may_use_admin).update(is_staff=may_use_admin)
     users.filter(is_superuser=True, is_staff=False).update(is_staff=True)
     return may_use_admin or users.filter(is_superuser=True).exists()
+
+
+BACKUP_CODE_COUNT = 10
+WRONG_CODE = gettext_noop("That code is not right. Check the time on your phone and enter the current code.")
+
+
+def _normalised_code(token: str) -> str:
+    # Apps show "123 456", backup codes are lower-case; people type either as they like.
+    return "".join(token.split()).lower()
+
+
+@transaction.atomic
+def two_factor_enrolment_start(*, user_id: int) -> TOTPDevice:
+    """The user's authenticator waiting for its first code: an unconfirmed TOTP device with a new random key,
+    made on the first call and returned again until it is confirmed. The caller shows its key once (QR code)."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def two_factor_enrolment_confirm(*, user_id: int, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Confirm the pending authenticator with the first code it shows, and replace the backup codes.
+
+    Returns the device and the new backup codes (each confirms one login; the caller shows them once). Raises
+    TwoFactorNotStarted when no authenticator is pending, TwoFactorCodeInvalid for a wrong code.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user_id=user_id, confirmed=False).order_by("-pk").first()
+        if device is None:
+            raise TwoFactorNotStarted(_("Start the set-up again: no authenticator is waiting for its first code."))
+        # A failed try is counted by the device (it waits longer after each): that count must be committed.
+        verified = device.verify_token(_normalised_code(token))
+        codes: list[str] = []
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user_id=user_id, confirmed=False).delete()
+            StaticDevice.objects.filter(user_id=user_id).delete()
+            backup = StaticDevice.objects.create(user_id=user_id, name="Backup codes", confirmed=True)
+            codes = [StaticToken.random_token() for _index in range(BACKUP_CODE_COUNT)]
+            StaticToken.objects.bulk_create(StaticToken(device=backup, token=code) for code in codes)
+    if not verified:
+        raise TwoFactorCodeInvalid(
+            _("That code is not right. Check the time on your phone and enter the current code.")
+        )
+    return device, codes
+
+
+def two_factor_verify(*, user_id: int, token: str) -> Device:
+    """The confirmed device (authenticator or backup codes) that accepts ``token`` for this login; a backup code
+    is used up. Raises TwoFactorCodeInvalid when none does (wrong, used, or tried again too soon)."""
+    user = User.objects.get(pk=user_id)
+    # match_token locks the user's devices while it checks, so one code cannot confirm two logins at once.
+    device = match_token(user, _normalised_code(token))
+    if device is None:
+        raise TwoFactorCodeInvalid(
+            _("That code is not right. Check the time on your phone and enter the current code.")
+        )
+    return device

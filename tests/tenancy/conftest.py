@@ -16,12 +16,12 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from delivery.models import Delivery
 from merchants.models import Location, Merchant, Role, StaffMembership
+from merchants.services import two_factor_enrolment_start
 from payments.models import Payment, StripeEvent
 from payments.services import checkout_start, demo_pay
 from redemption.models import ApiToken, Hold, Redemption, Scope, ThrottleEvent
 from redemption.services import Caller, api_token_create, hold_create, redemption_create
 from shop.models import Order, VoucherProduct
-from shop.services import two_factor_enrolment_start
 from tests.factories import LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import Voucher, VoucherTransaction
