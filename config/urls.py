@@ -3,9 +3,16 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+
+from merchants.views import moved_admin_page
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    re_path(
+        r"^admin/shop/(?P<model>merchant|location|staffmembership)/(?P<rest>.*)$",
+        moved_admin_page,
+        name="merchants-moved-admin-page",
+    ),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("merchants.urls")),
