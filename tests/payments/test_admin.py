@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from merchants.models import Role
 from tests.factories import MerchantFactory, StaffMembershipFactory
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import VoucherProductFactory, place_order
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from payments.services import refund_create
 from shop.models import OrderStatus, OrderStatusChange
 from shop.services import order_refund
 from tests.factories import StaffMembershipFactory
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import place_order
 from vouchers.errors import VoucherError
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction

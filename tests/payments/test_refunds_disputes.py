@@ -3,7 +3,7 @@
 import pytest
 
 from shop.models import OrderStatus
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import place_order
 from vouchers.errors import InvalidTransition, NotRedeemable
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction

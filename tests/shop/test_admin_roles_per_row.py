@@ -20,7 +20,7 @@ from redemption.models import ApiToken, Scope
 from redemption.services import api_token_create
 from shop.models import OrderStatus
 from tests.factories import MerchantFactory, StaffMembershipFactory, UserFactory
-from tests.payments.conftest import checkout, fake_stripe, send  # noqa: F401  (fixtures)
+from tests.payments.helpers import checkout, fake_stripe, send  # noqa: F401  (fixtures)
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import VoucherStatus
 from vouchers.services import voucher_issue

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from merchants.models import Merchant, Role
-from tests.tenancy.conftest import Side, World, changed_tables, fingerprint, user_with
+from tests.tenancy.helpers import Side, World, changed_tables, fingerprint, user_with
 
 pytestmark = pytest.mark.django_db
 
