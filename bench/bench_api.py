@@ -103,7 +103,7 @@ import json, os
 import django
 django.setup()
 from redemption.services import api_token_create
-from shop.models import Location, Merchant
+from merchants.models import Location, Merchant
 from vouchers.services import voucher_issue
 merchant = Merchant.objects.create(slug="bench", name="Bench", currency="EUR")
 location = Location.objects.create(merchant=merchant, slug="till", name="Till")

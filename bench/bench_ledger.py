@@ -71,7 +71,7 @@ def _seed() -> tuple[int, list[int]]:
     """One hot voucher and 10 000 others, each with its issue row, written in bulk (setup, not measured)."""
     from django.db import connection
 
-    from shop.models import Merchant
+    from merchants.models import Merchant
     from vouchers.codes import generate_code
     from vouchers.models import TransactionKind, Voucher, VoucherTransaction
     from vouchers.services import voucher_issue

@@ -29,7 +29,7 @@ def _setup_django() -> None:
 
 
 def _vouchers(count: int) -> list:  # type: ignore[type-arg]
-    from shop.models import Merchant
+    from merchants.models import Merchant
     from vouchers.codes import generate_code
     from vouchers.models import Voucher
 
@@ -148,7 +148,8 @@ def _payment_to_email() -> str:
 
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         return "Payment to email received: not run (needs DATABASE_URL=postgres://... of its own and REDIS_URL)."
-    from shop.models import Merchant, VoucherProduct
+    from merchants.models import Merchant
+    from shop.models import VoucherProduct
     from shop.services import order_create, order_fulfil, order_mark_paid
     from tests.delivery.conftest import SmtpServer
     from tests.delivery.worker import Worker, tasks_to_queue

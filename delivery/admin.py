@@ -20,7 +20,7 @@ from core.admin import ReadOnlyInline
 from delivery.errors import DeliveryError
 from delivery.models import Delivery, DeliveryAttempt, DeliveryStatus
 from delivery.services import delivery_resend, validate_name
-from shop.tenancy import MerchantScopedAdmin
+from merchants.tenancy import MerchantScopedAdmin
 from vouchers.models import Voucher
 
 ATTENTION_STATUSES = (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)

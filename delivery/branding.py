@@ -2,7 +2,7 @@
 
 import re
 
-from shop.models import Merchant
+from merchants.models import Merchant
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_PRIMARY = "#1F6F5C"

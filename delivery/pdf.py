@@ -36,7 +36,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from delivery.branding import merchant_colours
 from delivery.errors import AssetRefused, PdfRenderError, PdfRenderTimeout
 from delivery.services import voucher_url
-from shop.models import Merchant
+from merchants.models import Merchant
 from vouchers.models import Voucher, VoucherKind
 from vouchers.selectors import format_value
 

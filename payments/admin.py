@@ -14,12 +14,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin
+from merchants.tenancy import OWNER_ONLY, MerchantScopedAdmin, action_roles
 from payments.errors import PaymentError
 from payments.models import Payment, StripeEvent
 from payments.services import refund_create
 from shop.models import OrderStatus
 from shop.selectors import order_unused_value
-from shop.tenancy import OWNER_ONLY, MerchantScopedAdmin, action_roles
 from vouchers.money import format_money
 
 

@@ -9,9 +9,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin
+from merchants.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
 from redemption.models import ApiToken, Hold, Redemption, Scope, ThrottleEvent
 from redemption.services import api_token_create, api_token_revoke
-from shop.tenancy import MANAGING_ROLES, OWNER_ONLY, MerchantScopedAdmin
 
 
 class ApiTokenForm(forms.ModelForm):

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shop.models import Location, Merchant
+from merchants.models import Location, Merchant
 from vouchers.models import Voucher, VoucherTransaction
 
 TOKEN_PREFIX = "vsk_"  # noqa: S105 - marks a string as our token for people and secret scanners

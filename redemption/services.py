@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from core.client_address import address_bucket
 from core.rows import insert_row
+from merchants.models import Location, StaffMembership
+from merchants.tenancy import MANAGING_ROLES
 from redemption import throttling
 from redemption.errors import (
     CurrencyRequired,
@@ -45,8 +47,6 @@ from redemption.models import (
     new_token,
 )
 from redemption.selectors import counter_voucher, held_amount, hold_get, redemption_get
-from shop.models import Location, StaffMembership
-from shop.tenancy import MANAGING_ROLES
 from vouchers.errors import CurrencyMismatch, InsufficientBalance, InvalidAmount, NotRedeemable, VoucherNotFound
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction
 from vouchers.selectors import VoucherState, voucher_code_by_public_token, voucher_state

@@ -13,8 +13,8 @@ from typing import Any
 from django.db import connection, transaction
 
 from core.rows import ModelColumns
+from merchants.models import Merchant
 from redemption.models import ApiToken, Hold, HoldStatus, IdempotencyRecord
-from shop.models import Merchant
 from vouchers.models import Voucher
 
 _TOKEN = ModelColumns(ApiToken, "t", ["id", "merchant_id", "location_id", "name", "prefix", "scopes", "last_used_at"])

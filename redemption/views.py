@@ -21,6 +21,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from merchants.models import Location, Merchant
+from merchants.tenancy import locations_for_user, merchants_for_user
 from redemption import throttling
 from redemption.errors import (
     CodeGuessingThrottled,
@@ -40,8 +42,6 @@ from redemption.services import (
     scanned_code,
     voucher_validate,
 )
-from shop.models import Location, Merchant
-from shop.tenancy import locations_for_user, merchants_for_user
 from vouchers.errors import InsufficientBalance, NotRedeemable, VoucherNotFound
 from vouchers.models import VoucherKind
 from vouchers.money import parse_money, parse_quantity, to_decimal

@@ -7,18 +7,6 @@ class ShopError(DomainError):
     code = "shop_error"
 
 
-class MerchantExists(ShopError):
-    code = "merchant_exists"
-
-
-class UnknownLocation(ShopError):
-    code = "unknown_location"
-
-
-class UnknownMerchant(ShopError):
-    code = "unknown_merchant"
-
-
 class UnknownProduct(ShopError):
     """The product does not exist, is not on sale, or belongs to another merchant."""
 
@@ -43,15 +31,3 @@ class InvalidOrderTransition(ShopError):
     """The order's status does not allow this change (e.g. refunding an unpaid order)."""
 
     code = "invalid_order_transition"
-
-
-class TwoFactorCodeInvalid(ShopError):
-    """The code matches none of the user's devices (wrong, used already, or asked again too soon)."""
-
-    code = "two_factor_code_invalid"
-
-
-class TwoFactorNotStarted(ShopError):
-    """A first code arrived for an authenticator that was never shown (or was confirmed meanwhile)."""
-
-    code = "two_factor_not_started"

@@ -7,8 +7,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from merchants.models import Merchant
 from shop.errors import InvalidOrderInput
-from shop.models import Merchant, ProductKind, VoucherProduct
+from shop.models import ProductKind, VoucherProduct
 from shop.services import MAX_MESSAGE_LENGTH, MAX_VOUCHERS_PER_ORDER, name_problem, product_line_price, send_at_for
 from vouchers.money import format_money, parse_money
 

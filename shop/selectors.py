@@ -1,13 +1,11 @@
-"""Reads of the shop: storefront products, what an order page shows, and what a staff login must prove."""
+"""Reads of the shop: storefront products and what an order page shows."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
-from django_otp import user_has_device
 
-from shop.models import Merchant, Order, OrderStatus, Role, StaffMembership, VoucherProduct
+from merchants.models import Merchant
+from shop.models import Order, OrderStatus, VoucherProduct
 from vouchers.models import Voucher, VoucherKind, VoucherStatus
 
 # Statuses after which nothing changes without a person acting: the order page stops refreshing.
@@ -67,20 +65,3 @@ def order_unused_value(*, order: Order) -> int:
         else:
             unused += voucher.balance * line.unit_amount // max(line.voucher_value, 1)
     return min(unused, not_refunded)
-
-
-def two_factor_required(*, user: Any) -> bool:
-    """Whether ``user`` must log in with a second factor: with ``STAFF_TWO_FACTOR_REQUIRED`` every owner, manager
-    and platform superuser; otherwise the owners and managers of a merchant that requires it."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    managing = StaffMembership.objects.filter(user_id=user.pk, role__in=(Role.OWNER, Role.MANAGER))
-    if settings.STAFF_TWO_FACTOR_REQUIRED:
-        return bool(user.is_superuser) or managing.exists()
-    return managing.filter(merchant__require_two_factor_for_managers=True).exists()
-
-
-def two_factor_enrolled(*, user: Any) -> bool:
-    """Whether ``user`` has a confirmed second factor (an authenticator app or backup codes): then every login
-    proves it, required or not."""
-    return bool(user.is_authenticated and user_has_device(user, confirmed=True))

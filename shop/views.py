@@ -5,10 +5,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from merchants.models import Merchant
 from shop import selectors
 from shop.errors import InvalidOrderInput, UnknownProduct
 from shop.forms import OrderForm
-from shop.models import Merchant
 from shop.services import order_create
 from shop.throttling import OrderAllowance, order_allowance_check, order_allowance_return, order_allowance_take
 

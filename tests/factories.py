@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from shop.models import Location, Merchant, Role, StaffMembership
+from merchants.models import Location, Merchant, Role, StaffMembership
 
 TEST_PASSWORD = "correct-horse-battery"
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
-from shop.tenancy import MerchantScopedAdmin
+from merchants.tenancy import MerchantScopedAdmin
 from vouchers.codes import MalformedCode, normalize_code
 from vouchers.errors import VoucherError
 from vouchers.models import Voucher, VoucherKind, VoucherTransaction

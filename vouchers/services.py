@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.rows import insert_row, update_row
-from shop.models import CodeFormat, Merchant
+from merchants.models import CodeFormat, Merchant
 from vouchers import sql
 from vouchers.codes import generate_code
 from vouchers.errors import (

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "anymail",
+    "merchants",
     "shop",
     "vouchers",
     "payments",
@@ -264,7 +265,7 @@ MIDDLEWARE += [
     # After the authentication middleware: marks the user verified when the session holds a proven device.
     "django_otp.middleware.OTPMiddleware",
     # Sends owners and managers who need a second factor to enrol or verify before any admin or POS page.
-    "shop.two_factor.StaffTwoFactorMiddleware",
+    "merchants.two_factor.StaffTwoFactorMiddleware",
     # Last, as axes asks: it turns a login that its backend refused into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import shop.models
+import merchants.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,9 +22,9 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('slug', models.SlugField(help_text='Used in the shop link, e.g. /s/<slug>/.', unique=True, verbose_name='shop address')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('currency', models.CharField(default='EUR', max_length=3, validators=[shop.models.validate_currency], verbose_name='currency')),
+                ('currency', models.CharField(default='EUR', max_length=3, validators=[merchants.models.validate_currency], verbose_name='currency')),
                 ('locale', models.CharField(choices=[('en', 'English'), ('de', 'German')], default='en', max_length=10, verbose_name='language')),
-                ('time_zone', models.CharField(default='Europe/Berlin', max_length=64, validators=[shop.models.validate_time_zone], verbose_name='time zone')),
+                ('time_zone', models.CharField(default='Europe/Berlin', max_length=64, validators=[merchants.models.validate_time_zone], verbose_name='time zone')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact email')),
                 ('phone', models.CharField(blank=True, max_length=50, verbose_name='phone')),

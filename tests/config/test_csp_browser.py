@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, Response, expect
 
-from shop.models import Merchant, Order
+from merchants.models import Merchant
+from shop.models import Order
 from tests.redemption.test_pos_browser import _pos_with_a_camera_showing
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue

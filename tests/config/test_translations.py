@@ -36,7 +36,7 @@ def placeholders(text: str) -> list[str]:
 
 def test_every_app_and_the_project_have_a_german_catalogue():
     found = {catalogue_id(path) for path in CATALOGUES}
-    for owner in ("locale", "shop", "vouchers", "payments", "delivery", "redemption"):
+    for owner in ("locale", "merchants", "shop", "vouchers", "payments", "delivery", "redemption"):
         assert f"{owner}/de/LC_MESSAGES/django.po" in found or f"{owner}/locale/de/LC_MESSAGES/django.po" in found
 
 

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from core.errors import DomainError
 
-APPS = ("shop", "vouchers", "payments", "delivery", "redemption")
+APPS = ("merchants", "shop", "vouchers", "payments", "delivery", "redemption")
 
 
 def domain_error_classes() -> list[type[Exception]]:

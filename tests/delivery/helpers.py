@@ -9,7 +9,7 @@ import pypdfium2
 import zxingcpp
 from django.utils import timezone
 
-from shop.models import Merchant
+from merchants.models import Merchant
 from tests.factories import MerchantFactory
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue

@@ -10,7 +10,7 @@ from django.utils import timezone
 from delivery.errors import InvalidName
 from delivery.models import Delivery, DeliveryStatus, Purpose
 from delivery.services import delivery_resend, delivery_schedule
-from shop.models import Role
+from merchants.models import Role
 from tests.delivery.helpers import make_merchant, make_voucher
 from tests.factories import StaffMembershipFactory
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone
 
 from delivery.pdf import PDF_CACHE_SECONDS, voucher_pdf_cache_key
-from shop.models import Merchant
+from merchants.models import Merchant
 from tests.delivery.helpers import make_merchant, make_voucher, pdf_text
 from vouchers.models import Voucher
 from vouchers.services import voucher_extend, voucher_redeem, voucher_void

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import MerchantFactory, StaffMembershipFactory
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import VoucherProductFactory, place_order
 
 pytestmark = pytest.mark.django_db

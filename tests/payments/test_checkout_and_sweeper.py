@@ -9,7 +9,7 @@ from payments.errors import ProviderUnavailable
 from payments.models import Payment, StripeEvent
 from payments.services import checkout_start, payments_reconcile
 from shop.models import OrderStatus, OrderStatusChange
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import Voucher
 

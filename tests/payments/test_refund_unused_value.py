@@ -7,12 +7,13 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from merchants.models import Role
 from payments.errors import RefundNotPossible
 from payments.services import refund_create
-from shop.models import OrderStatus, OrderStatusChange, Role
+from shop.models import OrderStatus, OrderStatusChange
 from shop.services import order_refund
 from tests.factories import StaffMembershipFactory
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import place_order
 from vouchers.errors import VoucherError
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction

@@ -3,7 +3,7 @@
 import pytest
 
 from shop.models import OrderStatus
-from tests.payments.conftest import checkout
+from tests.payments.helpers import checkout
 from tests.shop.factories import place_order
 from vouchers.errors import InvalidTransition, NotRedeemable
 from vouchers.models import TransactionKind, Voucher, VoucherStatus, VoucherTransaction
@@ -208,8 +208,8 @@ def test_a_refund_outside_the_paid_amount_is_refused(fake_stripe, paid_order, am
 def test_the_owner_refunds_a_demo_payment_from_the_admin(client, demo_mode, django_capture_on_commit_callbacks):
     from django.urls import reverse
 
+    from merchants.models import Role
     from payments.services import demo_pay
-    from shop.models import Role
     from tests.factories import StaffMembershipFactory
 
     order = place_order(quantity=2)

@@ -12,7 +12,7 @@ from payments.models import Payment, StripeEvent
 from payments.services import payments_reconcile
 from shop.models import OrderStatus
 from tests.fakes.stripe_server import sign
-from tests.payments.conftest import SECRET, WEBHOOK, checkout
+from tests.payments.helpers import SECRET, WEBHOOK, checkout
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import Voucher, VoucherStatus
 

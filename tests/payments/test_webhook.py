@@ -11,7 +11,7 @@ from django.test import Client
 from payments.models import Payment, StripeEvent
 from shop.models import OrderStatus, OrderStatusChange
 from tests.fakes.stripe_server import sign
-from tests.payments.conftest import WEBHOOK, checkout, post_event
+from tests.payments.helpers import WEBHOOK, checkout, post_event
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import Voucher, VoucherStatus
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from merchants.models import Location, Merchant, Role
 from redemption.models import Scope
 from redemption.services import api_token_create
-from shop.models import Location, Merchant, Role
 from tests.factories import LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue

@@ -8,9 +8,9 @@ from asgiref.local import Local
 from django.test import Client
 
 from delivery.services import voucher_url
+from merchants.models import Role
 from redemption.models import Redemption
 from redemption.services import Caller, redemption_create
-from shop.models import Role
 from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
 from tests.redemption.conftest import issue
 from vouchers.services import Actor

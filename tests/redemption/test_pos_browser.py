@@ -11,7 +11,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page
 
 from delivery.services import voucher_url
-from shop.models import Merchant
+from merchants.models import Merchant
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from vouchers.models import Voucher
 from vouchers.services import voucher_issue

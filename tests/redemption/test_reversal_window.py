@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.test import Client
 
+from merchants.models import Role
 from redemption.apps import check_reversal_window
 from redemption.models import Redemption
-from shop.models import Role
 from tests.factories import StaffMembershipFactory, UserFactory
 from tests.redemption.conftest import Api, issue, token_for
 from tests.redemption.test_pos import cashier_at, logged_in

@@ -7,8 +7,8 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from merchants.models import Role
 from redemption.models import ApiToken, hash_token
-from shop.models import Role
 from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
 from tests.redemption.conftest import Api, issue
 

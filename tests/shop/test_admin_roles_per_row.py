@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from delivery.models import Delivery, DeliveryStatus, EventKind, Purpose
 from delivery.services import delivery_schedule
+from merchants.models import Merchant, Role, StaffMembership
 from payments.models import Payment
 from redemption.models import ApiToken, Scope
 from redemption.services import api_token_create
-from shop.models import Merchant, OrderStatus, Role, StaffMembership
+from shop.models import OrderStatus
 from tests.factories import MerchantFactory, StaffMembershipFactory, UserFactory
-from tests.payments.conftest import checkout, fake_stripe, send  # noqa: F401  (fixtures)
+from tests.payments.helpers import checkout, fake_stripe, send  # noqa: F401  (fixtures)
 from tests.shop.factories import VoucherProductFactory, place_order
 from vouchers.models import VoucherStatus
 from vouchers.services import voucher_issue
@@ -164,7 +165,9 @@ def test_deleting_staff_of_a_merchant_one_only_manages_is_refused_with_a_message
     staff_b = StaffMembershipFactory(merchant=beta, role=Role.CASHIER)
     client.force_login(owner_a_manager_b)
 
-    response = act(client, "admin:shop_staffmembership_changelist", "delete_selected", [staff_a, staff_b], post="yes")
+    response = act(
+        client, "admin:merchants_staffmembership_changelist", "delete_selected", [staff_a, staff_b], post="yes"
+    )
 
     assert response.status_code == 302
     assert any("Beta" in text for text in error_messages(response))
@@ -204,7 +207,7 @@ def test_refunding_a_mixed_selection_refunds_nothing_and_says_why(
 
 def test_a_manager_role_gives_a_read_only_merchant_page(client, beta, owner_a_manager_b):
     client.force_login(owner_a_manager_b)
-    url = reverse("admin:shop_merchant_change", args=[beta.pk])
+    url = reverse("admin:merchants_merchant_change", args=[beta.pk])
     page = client.get(url)
     assert page.status_code == 200
     assert b'name="name"' not in page.content

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import TEST_PASSWORD, StaffMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

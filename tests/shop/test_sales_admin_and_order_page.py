@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from delivery.models import Delivery
-from shop.models import OrderStatus, Role, VoucherProduct
+from merchants.models import Role
+from shop.models import OrderStatus, VoucherProduct
 from shop.services import order_fulfil, order_mark_paid
 from tests.factories import MerchantFactory, StaffMembershipFactory
 from tests.shop.factories import VoucherProductFactory, place_order
@@ -83,7 +84,7 @@ def test_the_order_admin_cancels_only_own_pending_orders(client, two_shops):
 def test_the_merchant_admin_shows_the_buy_a_voucher_snippet(client, two_shops, settings):
     settings.BASE_URL = "https://shop.example"
     client.force_login(two_shops["owner_a"])
-    response = client.get(reverse("admin:shop_merchant_change", args=[two_shops["a"].pk]))
+    response = client.get(reverse("admin:merchants_merchant_change", args=[two_shops["a"].pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "Buy a voucher" in html
@@ -112,7 +113,7 @@ def test_an_unknown_order_token_is_404(client):
 
 
 def test_a_malformed_brand_colour_never_reaches_the_storefront_order_page_or_snippet(client, two_shops):
-    from shop.admin import merchant_embed_snippet
+    from merchants.admin import merchant_embed_snippet
 
     merchant = two_shops["a"]
     # Seven characters fit the column on every database, and are enough to break out of a CSS rule.

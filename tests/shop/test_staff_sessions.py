@@ -8,8 +8,8 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from merchants.models import Role
 from redemption.models import ApiToken, hash_token
-from shop.models import Role
 from tests.factories import TEST_PASSWORD, LocationFactory, StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_a_new_api_token_is_shown_on_the_page_but_sent_in_no_cookie():
 def test_a_one_time_password_is_shown_on_the_page_but_sent_in_no_cookie():
     client, membership = logged_in_manager(Role.OWNER)
     created = client.post(
-        reverse("admin:shop_staffmembership_add"),
+        reverse("admin:merchants_staffmembership_add"),
         {"merchant": membership.merchant.pk, "email": "new.cashier@example.com", "role": Role.CASHIER},
     )
     assert created.status_code == 302

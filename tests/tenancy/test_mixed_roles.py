@@ -23,8 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from shop.models import Merchant, Role
-from tests.tenancy.conftest import Side, World, changed_tables, fingerprint, user_with
+from merchants.models import Merchant, Role
+from tests.tenancy.helpers import Side, World, changed_tables, fingerprint, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +49,9 @@ PLATFORM = Pages(platform=True)
 READ_ONLY = Pages(view=OM)
 
 ADMIN_PAGES: dict[str, Pages] = {
-    "shop.merchant": Pages(view=OM, change=(OWNER,)),
-    "shop.location": Pages(view=OM, change=OM, add=OM, delete=(OWNER,)),
-    "shop.staffmembership": Pages(view=OM, change=(OWNER,), add=(OWNER,), delete=(OWNER,)),
+    "merchants.merchant": Pages(view=OM, change=(OWNER,)),
+    "merchants.location": Pages(view=OM, change=OM, add=OM, delete=(OWNER,)),
+    "merchants.staffmembership": Pages(view=OM, change=(OWNER,), add=(OWNER,), delete=(OWNER,)),
     "shop.voucherproduct": Pages(view=OM, change=OM, add=OM, delete=(OWNER,)),
     "shop.order": READ_ONLY,
     "vouchers.voucher": READ_ONLY,  # changed only through its actions
@@ -340,7 +340,7 @@ def test_admin_site_routes_show_nothing_of_beta_beyond_the_role_there(world, nam
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     apps_shown = {app["app_label"] for app in index.context["app_list"]}
-    assert apps_shown == {"shop", "vouchers", "payments", "delivery", "redemption"}
+    assert apps_shown == {"merchants", "shop", "vouchers", "payments", "delivery", "redemption"}
     for app_label in ("auth", "otp_totp", "otp_static", "axes"):
         assert client.get(reverse("admin:app_list", args=[app_label])).status_code == 404
     assert client.get(reverse("admin:app_list", args=["shop"])).status_code == 200
@@ -355,7 +355,7 @@ def test_admin_site_routes_show_nothing_of_beta_beyond_the_role_there(world, nam
         return client.get(reverse("admin:autocomplete"), query)
 
     visible = {str(world.alpha.merchant.pk)} | ({str(beta.merchant.pk)} if at_beta in OM else set())
-    for source in (("shop", "location", "merchant"), ("shop", "staffmembership", "merchant")):
+    for source in (("merchants", "location", "merchant"), ("merchants", "staffmembership", "merchant")):
         answer = autocomplete(*source)
         assert answer.status_code == 200
         assert {item["id"] for item in answer.json()["results"]} == visible
@@ -363,7 +363,7 @@ def test_admin_site_routes_show_nothing_of_beta_beyond_the_role_there(world, nam
     assert {item["id"] for item in locations.json()["results"]} == {
         str(side.location.pk) for side in (world.alpha, beta) if str(side.merchant.pk) in visible
     }
-    assert autocomplete("shop", "staffmembership", "user").status_code == 403
+    assert autocomplete("merchants", "staffmembership", "user").status_code == 403
     assert client.get("/admin/no/such/page/").status_code == 404
     voucher_type = ContentType.objects.get_for_model(beta.voucher)
     assert client.get(reverse("admin:view_on_site", args=[voucher_type.pk, beta.voucher.pk])).status_code == 404

@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import MerchantFactory, StaffMembershipFactory, UserFactory
 from vouchers.codes import format_code
 from vouchers.models import ActorType, TransactionKind, VoucherKind, VoucherStatus, VoucherTransaction

@@ -7,7 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
-from shop.models import Order, Role
+from merchants.models import Role
+from shop.models import Order
 from tests.factories import MerchantFactory, StaffMembershipFactory
 from tests.redemption.conftest import issue, make_shop
 from tests.redemption.test_pos import cashier_at, logged_in

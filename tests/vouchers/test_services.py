@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from shop.models import CodeFormat
+from merchants.models import CodeFormat
 from tests.factories import LocationFactory, MerchantFactory, UserFactory
 from vouchers import errors
 from vouchers.models import ActorType, TransactionKind, Voucher, VoucherKind, VoucherStatus, VoucherTransaction

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from merchants.models import Location, Merchant
 from redemption.errors import InvalidScope
 from redemption.models import Scope
 from redemption.services import api_token_create
-from shop.models import Location, Merchant
 
 
 class Command(BaseCommand):

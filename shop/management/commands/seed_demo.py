@@ -8,8 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.models import Merchant, Role
-from shop.services import location_ensure, merchant_create, staff_add, voucher_product_ensure
+from merchants.models import Merchant, Role
+from merchants.services import location_ensure, merchant_create, staff_add
+from shop.services import voucher_product_ensure
 
 DEMO_PRODUCTS: tuple[tuple[str, dict[str, Any]], ...] = (
     (

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from shop.models import Merchant
+from merchants.models import Merchant
 from vouchers.errors import VoucherError
 from vouchers.models import VoucherKind
 from vouchers.money import format_money

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shop.errors import ShopError
-from shop.services import merchant_create
+from merchants.errors import MerchantError
+from merchants.services import merchant_create
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
             ) from error
-        except ShopError as error:
+        except MerchantError as error:
             raise CommandError(error.message) from error
         verb = "Created" if created else "Already exists, unchanged:"
         self.stdout.write(f"{verb} merchant {merchant.slug} ({merchant.name}, {merchant.currency})")

@@ -8,7 +8,7 @@ import pytest
 from django_otp.oath import TOTP
 from playwright.sync_api import Page
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import TEST_PASSWORD, LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import ngettext
 
-from shop.models import Location, Merchant, Role, StaffMembership
+from merchants.models import Location, Merchant, Role, StaffMembership
 
 ALL_ROLES: tuple[str, ...] = (Role.OWNER, Role.MANAGER, Role.CASHIER)
 MANAGING_ROLES: tuple[str, ...] = (Role.OWNER, Role.MANAGER)

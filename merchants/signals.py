@@ -1,9 +1,9 @@
-"""Receivers for the shop's own models: a user's staff flag follows their memberships."""
+"""Receivers for the merchants app's models: a user's staff flag follows their memberships."""
 
 from typing import Any
 
-from shop.models import StaffMembership
-from shop.services import staff_flag_sync
+from merchants.models import StaffMembership
+from merchants.services import staff_flag_sync
 
 
 def on_membership_saved(sender: type[StaffMembership], instance: StaffMembership, **kwargs: Any) -> None:

@@ -11,7 +11,7 @@ from django.test import Client
 from django_otp.oath import TOTP, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from shop.models import Role
+from merchants.models import Role
 from tests.factories import TEST_PASSWORD, LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

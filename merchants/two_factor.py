@@ -1,7 +1,7 @@
 """Staff two-factor login: the enrolment page (QR code, first code, backup codes shown once), the verification
 page after the password, and the middleware that sends staff there before any admin or POS page.
 
-Who must use it is `shop.selectors.two_factor_required`; whoever enrolled proves it at every login. A session
+Who must use it is `merchants.selectors.two_factor_required`; whoever enrolled proves it at every login. A session
 counts as verified once django-otp's `login` stored the proven device in it (OTPMiddleware reads it back).
 """
 
@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 
-from shop.errors import TwoFactorCodeInvalid, TwoFactorNotStarted
-from shop.selectors import two_factor_enrolled, two_factor_required
-from shop.services import two_factor_enrolment_confirm, two_factor_enrolment_start, two_factor_verify
+from merchants.errors import TwoFactorCodeInvalid, TwoFactorNotStarted
+from merchants.selectors import two_factor_enrolled, two_factor_required
+from merchants.services import two_factor_enrolment_confirm, two_factor_enrolment_start, two_factor_verify
 
 
 class TwoFactorCodeForm(forms.Form):
@@ -58,7 +58,7 @@ def two_factor_verify_page(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     if not two_factor_enrolled(user=user):
         if two_factor_required(user=user):
-            return redirect(_page_with_next("shop:two-factor-setup", next_url))
+            return redirect(_page_with_next("merchants:two-factor-setup", next_url))
         return redirect(next_url)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -69,7 +69,7 @@ def two_factor_verify_page(request: HttpRequest) -> HttpResponse:
         else:
             _verified(request, device)
             return redirect(next_url)
-    return render(request, "shop/two_factor_verify.html", {"form": form, "next": next_url})
+    return render(request, "merchants/two_factor_verify.html", {"form": form, "next": next_url})
 
 
 @login_required
@@ -79,8 +79,8 @@ def two_factor_setup_page(request: HttpRequest) -> HttpResponse:
     if two_factor_enrolled(user=user):
         if not user.is_verified():
             # The password alone must not be enough to replace the authenticator with someone else's.
-            return redirect(_page_with_next("shop:two-factor-verify", next_url))
-        return render(request, "shop/two_factor_setup.html", {"enrolled": True, "next": next_url})
+            return redirect(_page_with_next("merchants:two-factor-verify", next_url))
+        return render(request, "merchants/two_factor_setup.html", {"enrolled": True, "next": next_url})
 
     device = two_factor_enrolment_start(user_id=user.pk)
     form = TwoFactorCodeForm(request.POST or None)
@@ -93,7 +93,7 @@ def two_factor_setup_page(request: HttpRequest) -> HttpResponse:
             _verified(request, device)
             # Shown in this answer only: no message, no session, no second look.
             response = render(
-                request, "shop/two_factor_backup_codes.html", {"backup_codes": backup_codes, "next": next_url}
+                request, "merchants/two_factor_backup_codes.html", {"backup_codes": backup_codes, "next": next_url}
             )
             response["Cache-Control"] = "no-store"
             return response
@@ -108,7 +108,7 @@ def two_factor_setup_page(request: HttpRequest) -> HttpResponse:
         "qr_code": qr_code,
         "key_groups": " ".join(key[index : index + 4] for index in range(0, len(key), 4)),
     }
-    response = render(request, "shop/two_factor_setup.html", context)
+    response = render(request, "merchants/two_factor_setup.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -141,7 +141,7 @@ class StaffTwoFactorMiddleware:
         }:
             return None
         if two_factor_enrolled(user=user):
-            return "shop:two-factor-verify"
+            return "merchants:two-factor-verify"
         if two_factor_required(user=user):
-            return "shop:two-factor-setup"
+            return "merchants:two-factor-setup"
         return None

@@ -4,13 +4,14 @@ a demoted or removed manager loses it at once, whichever way the membership chan
 import importlib
 
 import pytest
-from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
 
-from shop.models import Role, StaffMembership
-from shop.services import staff_add
+from merchants.models import Role, StaffMembership
+from merchants.services import staff_add
 from tests.factories import TEST_PASSWORD, MerchantFactory, StaffMembershipFactory, UserFactory
 from vouchers.services import voucher_issue
 
@@ -50,7 +51,7 @@ def test_a_manager_demoted_by_the_owner_loses_the_admin_in_his_open_session(merc
 
     # When the owner makes him a cashier on the staff page
     response = logged_in(owner).post(
-        reverse("admin:shop_staffmembership_change", args=[membership.pk]), {"role": Role.CASHIER, "locations": []}
+        reverse("admin:merchants_staffmembership_change", args=[membership.pk]), {"role": Role.CASHIER, "locations": []}
     )
     assert response.status_code == 302
 
@@ -67,7 +68,7 @@ def test_a_removed_manager_loses_the_flag(merchant, owner):
     assert is_staff(membership.user)
 
     response = logged_in(owner).post(
-        reverse("admin:shop_staffmembership_delete", args=[membership.pk]), {"post": "yes"}
+        reverse("admin:merchants_staffmembership_delete", args=[membership.pk]), {"post": "yes"}
     )
 
     assert response.status_code == 302
@@ -127,9 +128,10 @@ def test_the_data_migration_fixes_existing_users(merchant):
     User.objects.filter(pk__in=[demoted.pk, removed.pk]).update(is_staff=True)
     User.objects.filter(pk__in=[manager.pk, superuser.pk]).update(is_staff=False)
 
-    # When the migration runs
-    migration = importlib.import_module("shop.migrations.0005_staff_flag_follows_memberships")
-    migration.staff_flag_follows_memberships(apps, schema_editor=None)
+    # When the migration runs (with the models as they were then: the memberships belonged to the shop app)
+    name = ("shop", "0005_staff_flag_follows_memberships")
+    migration = importlib.import_module(f"{name[0]}.migrations.{name[1]}")
+    migration.staff_flag_follows_memberships(MigrationLoader(connection).project_state(name).apps, schema_editor=None)
 
     # Then each flag follows the memberships
     assert [is_staff(user) for user in (demoted, removed, manager, superuser)] == [False, False, True, True]

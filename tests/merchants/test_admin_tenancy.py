@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from shop.models import Location, Role, StaffMembership
+from merchants.models import Location, Role, StaffMembership
 from tests.factories import LocationFactory, MerchantFactory, StaffMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_staff_of_a_gets_404_for_every_row_of_b(client, two_merchants, view):
     rows_of_b = [two_merchants["b"], two_merchants["location_b"], two_merchants["membership_b"]]
     for row in rows_of_b:
         # When they guess the admin URL of one of merchant B's rows
-        url = reverse(f"admin:shop_{row._meta.model_name}_{view}", args=[row.pk])
+        url = reverse(f"admin:merchants_{row._meta.model_name}_{view}", args=[row.pk])
         response = client.get(url)
         # Then the answer is 404, and nothing of B appears
         assert response.status_code == 404, url
@@ -40,18 +40,18 @@ def test_staff_of_a_gets_404_for_every_row_of_b(client, two_merchants, view):
 
 def test_changelists_show_only_own_rows(client, two_merchants):
     client.force_login(two_merchants["owner_a"])
-    response = client.get(reverse("admin:shop_location_changelist"))
+    response = client.get(reverse("admin:merchants_location_changelist"))
     assert response.status_code == 200
     shown = {location.pk for location in response.context["cl"].result_list}
     assert shown == {two_merchants["location_a"].pk}
 
-    response = client.get(reverse("admin:shop_merchant_changelist"))
+    response = client.get(reverse("admin:merchants_merchant_changelist"))
     assert [m.slug for m in response.context["cl"].result_list] == ["alpha"]
 
 
 def test_foreign_key_choices_exclude_other_merchants(client, two_merchants):
     client.force_login(two_merchants["owner_a"])
-    response = client.get(reverse("admin:shop_location_add"))
+    response = client.get(reverse("admin:merchants_location_add"))
     choices = list(response.context["adminform"].form.fields["merchant"].queryset)
     assert choices == [two_merchants["a"]]
 
@@ -59,7 +59,7 @@ def test_foreign_key_choices_exclude_other_merchants(client, two_merchants):
 def test_posting_a_row_into_another_merchant_is_a_form_error(client, two_merchants):
     client.force_login(two_merchants["owner_a"])
     response = client.post(
-        reverse("admin:shop_location_add"),
+        reverse("admin:merchants_location_add"),
         {"merchant": two_merchants["b"].pk, "slug": "sneaky", "name": "Sneaky", "is_active": "on"},
     )
     assert response.status_code == 200
@@ -71,7 +71,7 @@ def test_editing_another_merchants_row_by_post_is_404_and_changes_nothing(client
     client.force_login(two_merchants["owner_a"])
     location_b = two_merchants["location_b"]
     response = client.post(
-        reverse("admin:shop_location_change", args=[location_b.pk]),
+        reverse("admin:merchants_location_change", args=[location_b.pk]),
         {"merchant": two_merchants["a"].pk, "slug": "stolen", "name": "Stolen"},
     )
     assert response.status_code == 404
@@ -83,17 +83,19 @@ def test_editing_another_merchants_row_by_post_is_404_and_changes_nothing(client
 def test_superuser_sees_every_merchant(client, two_merchants):
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
-    response = client.get(reverse("admin:shop_merchant_changelist"))
+    response = client.get(reverse("admin:merchants_merchant_changelist"))
     assert {m.slug for m in response.context["cl"].result_list} == {"alpha", "beta"}
-    assert client.get(reverse("admin:shop_location_change", args=[two_merchants["location_b"].pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:merchants_location_change", args=[two_merchants["location_b"].pk])).status_code == 200
+    )
 
 
 def test_a_manager_cannot_change_staff_and_a_cashier_cannot_enter_the_admin(client, two_merchants):
     manager = StaffMembershipFactory(merchant=two_merchants["a"], role=Role.MANAGER).user
     client.force_login(manager)
-    assert client.get(reverse("admin:shop_staffmembership_changelist")).status_code == 200
-    assert client.get(reverse("admin:shop_staffmembership_add")).status_code == 403
-    assert client.get(reverse("admin:shop_location_changelist")).status_code == 200
+    assert client.get(reverse("admin:merchants_staffmembership_changelist")).status_code == 200
+    assert client.get(reverse("admin:merchants_staffmembership_add")).status_code == 403
+    assert client.get(reverse("admin:merchants_location_changelist")).status_code == 200
 
     cashier = StaffMembershipFactory(
         merchant=two_merchants["a"], role=Role.CASHIER, user=UserFactory(is_staff=False)
@@ -107,7 +109,7 @@ def test_a_manager_cannot_change_staff_and_a_cashier_cannot_enter_the_admin(clie
 def test_owner_adds_a_cashier_by_email_and_gets_a_one_time_password(client, two_merchants):
     client.force_login(two_merchants["owner_a"])
     response = client.post(
-        reverse("admin:shop_staffmembership_add"),
+        reverse("admin:merchants_staffmembership_add"),
         {
             "merchant": two_merchants["a"].pk,
             "email": "New.Cashier@Example.com",
@@ -126,7 +128,7 @@ def test_owner_adds_a_cashier_by_email_and_gets_a_one_time_password(client, two_
 def test_owner_cannot_give_a_location_of_another_merchant(client, two_merchants):
     client.force_login(two_merchants["owner_a"])
     response = client.post(
-        reverse("admin:shop_staffmembership_add"),
+        reverse("admin:merchants_staffmembership_add"),
         {
             "merchant": two_merchants["a"].pk,
             "email": "x@example.com",
@@ -144,7 +146,7 @@ def test_an_admin_page_reads_the_staff_members_memberships_once(client, two_merc
     client.force_login(two_merchants["owner_a"])
     # Then the page costs a handful of queries, not one membership query per permission question
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("admin:shop_location_changelist"))
+        response = client.get(reverse("admin:merchants_location_changelist"))
     assert response.status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get(reverse("admin:index")).status_code == 200

@@ -5,9 +5,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shop.errors import ShopError
-from shop.models import Merchant, Role
-from shop.services import staff_add
+from merchants.errors import MerchantError
+from merchants.models import Merchant, Role
+from merchants.services import staff_add
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        except ShopError as error:
+        except MerchantError as error:
             raise CommandError(error.message) from error
         user = added.membership.user
         where = ", ".join(added.membership.locations.values_list("slug", flat=True)) or "all locations"
